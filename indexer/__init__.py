@@ -1,0 +1,1 @@
+"""The indexer: mirrors the ledger's events into SQL, exactly, crash-safe and reorg-safe."""

@@ -1,0 +1,45 @@
+"""SQL engines for SQLite (embedded default, WAL) and PostgreSQL (the scale path)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel, create_engine
+
+
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine tuned per backend: SQLite in WAL mode with a busy timeout, PostgreSQL pooled."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            # NORMAL is durable across application crashes in WAL mode; only power loss can lose
+            # the last commits, and the indexer re-reads those blocks from the chain.
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def metadata() -> Any:
+    """The metadata of every table: the indexer's and the API's."""
+    import indexer.schema  # noqa: F401 - registers the tables
+
+    try:
+        import api.models  # noqa: F401
+    except ImportError:  # the API package is optional for the indexer alone
+        pass
+    return SQLModel.metadata
+
+
+def create_tables(engine: Engine) -> None:
+    """Bring the database schema up to date."""
+    metadata().create_all(engine)
