@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import solcx
+from solcx.wrapper import get_solc_version
 from solcx.exceptions import SolcError
 
 from silktrace.config import Settings
@@ -60,7 +61,7 @@ def standard_input(settings: Settings) -> dict[str, Any]:
 
 
 def compiler_version(settings: Settings) -> str:
-    return str(solcx.get_solc_version(settings.solc_bin, with_commit_hash=True))
+    return str(get_solc_version(settings.solc_bin, with_commit_hash=True))
 
 
 def compile_contracts(settings: Settings, *, force: bool = False) -> dict[str, Artifact]:
