@@ -196,6 +196,7 @@ interface ITraceLedger {
     error TraceLedgerUnknownAccount(address account);
     error TraceLedgerUnknownEnterprise(uint32 enterpriseId);
     error TraceLedgerEnterpriseSuspended(uint32 enterpriseId);
+    error TraceLedgerEnterpriseNotSuspended(uint32 enterpriseId);
     error TraceLedgerAccountAlreadyRegistered(address account, uint32 enterpriseId);
     error TraceLedgerInvalidRoles(uint8 roles);
     error TraceLedgerMissingRole(uint32 enterpriseId, uint8 requiredRoles);
