@@ -227,10 +227,11 @@ class Ledger:
     def events(self, receipt: Any, name: str) -> list[Any]:
         """Decoded logs of one event type in a receipt (from this contract only)."""
         event = getattr(self.contract.events, name)()
+        topic = HexBytes(event.topic)
         return [
             event.process_log(log)
             for log in receipt["logs"]
-            if log["address"] == self.contract.address and log["topics"][0] == event.topic
+            if log["address"] == self.contract.address and HexBytes(log["topics"][0]) == topic
         ]
 
     # ----------------------------------------------------------------- parties
@@ -239,7 +240,7 @@ class Ledger:
     ) -> int:
         receipt = self.transact(
             self.contract.functions.registerEnterprise(
-                credit_code_hash, metadata_hash, roles, to_checksum_address(account)
+                credit_code_hash, metadata_hash, int(roles), to_checksum_address(account)
             )
         )
         return int(self.events(receipt, "EnterpriseRegistered")[0]["args"]["enterpriseId"])
