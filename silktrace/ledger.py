@@ -177,7 +177,11 @@ class ErrorDecoder:
         if item is None:
             return None
         values = abi_decode([_abi_type(i) for i in item["inputs"]], bytes(raw[4:]))
-        return LedgerError(item["name"], {i["name"]: v for i, v in zip(item["inputs"], values, strict=True)})
+        args = {
+            i["name"]: to_checksum_address(v) if i["type"] == "address" else v
+            for i, v in zip(item["inputs"], values, strict=True)
+        }
+        return LedgerError(item["name"], args)
 
 
 def _abi_type(inp: dict[str, Any]) -> str:
