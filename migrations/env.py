@@ -11,8 +11,12 @@ target_metadata = metadata()
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=get_settings().sql_url(), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=get_settings().sql_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -40,7 +40,9 @@ def connect(rpc_url: str, *, timeout: float = 30.0, wait: float = 0.0) -> Web3:
             return w3
         except Exception as exc:
             if time.monotonic() >= deadline:
-                raise ChainError(f"no EVM node answers at {rpc_url}: {exc}", code="chain_unreachable") from exc
+                raise ChainError(
+                    f"no EVM node answers at {rpc_url}: {exc}", code="chain_unreachable"
+                ) from exc
             time.sleep(0.2)
 
 
@@ -97,14 +99,17 @@ class Deployment:
         tmp.replace(path)
 
     def contract(self, w3: Web3, name: str = LEDGER) -> Contract:
-        return w3.eth.contract(address=to_checksum_address(self.contracts[name].address), abi=self.abi[name])
+        return w3.eth.contract(
+            address=to_checksum_address(self.contracts[name].address), abi=self.abi[name]
+        )
 
     def check(self, w3: Web3) -> None:
         """Fail loudly when the node is not the chain this deployment was made on."""
         chain_id = w3.eth.chain_id
         if chain_id != self.chain_id:
             raise ChainError(
-                f"deployment is for chain {self.chain_id}, node is chain {chain_id}", code="wrong_chain"
+                f"deployment is for chain {self.chain_id}, node is chain {chain_id}",
+                code="wrong_chain",
             )
         genesis = w3.eth.get_block(0)["hash"].to_0x_hex()
         if genesis != self.genesis_hash:
@@ -122,12 +127,14 @@ class Deployment:
 class Sender:
     """Sends transactions from one account: a local key, or an unlocked dev-node account."""
 
-    def __init__(self, w3: Web3, account: LocalAccount | None = None, address: str | None = None) -> None:
+    def __init__(
+        self, w3: Web3, account: LocalAccount | None = None, address: str | None = None
+    ) -> None:
         if account is None and address is None:
             raise ValueError("a Sender needs a key or an unlocked address")
         self.w3 = w3
         self.account = account
-        self.address = to_checksum_address(account.address if account else address)  # type: ignore[arg-type]
+        self.address = to_checksum_address(account.address if account else str(address))
 
     @classmethod
     def from_settings(cls, w3: Web3, settings: Settings) -> Sender:
@@ -163,7 +170,9 @@ class Sender:
         except TimeExhausted as exc:
             raise ChainError(f"transaction not mined within {timeout}s", code="not_mined") from exc
         if receipt["status"] != 1:
-            raise ChainError(f"transaction {receipt['transactionHash'].to_0x_hex()} reverted", code="reverted")
+            raise ChainError(
+                f"transaction {receipt['transactionHash'].to_0x_hex()} reverted", code="reverted"
+            )
         return receipt
 
 
@@ -177,7 +186,9 @@ def deploy(settings: Settings, w3: Web3, *, force: bool = False, log: Any = prin
             current = Deployment.load(settings.deployment_file)
             current.check(w3)
             if current.ledger.bytecode_sha256 == bytecode_sha:
-                log(f"ledger already deployed at {current.ledger.address} (block {current.ledger.start_block})")
+                log(
+                    f"ledger already deployed at {current.ledger.address} (block {current.ledger.start_block})"
+                )
                 return current
             log("contract sources changed since the last deployment: deploying anew")
         except ChainError as exc:

@@ -63,7 +63,9 @@ def chain() -> None:
         node.start()
     except SilkTraceError as exc:
         raise _fail(exc) from exc
-    console.print(f"chain running at [bold]{node.url}[/] (state: {node.state_file}); Ctrl-C stops it")
+    console.print(
+        f"chain running at [bold]{node.url}[/] (state: {node.state_file}); Ctrl-C stops it"
+    )
     try:
         assert node.proc is not None
         node.proc.wait()
@@ -104,9 +106,13 @@ def _index_progress(settings: Settings, follow: bool, stop: threading.Event | No
         def on_progress(indexed: int, head: int, events: int, eps: float) -> None:
             if state["task"] is None:
                 state["start"] = indexed
-                state["task"] = progress.add_task("catch-up", total=max(head - indexed, 1), rate="0")
+                state["task"] = progress.add_task(
+                    "catch-up", total=max(head - indexed, 1), rate="0"
+                )
             progress.update(
-                state["task"], total=max(head - state["start"], 1), completed=indexed - state["start"],
+                state["task"],
+                total=max(head - state["start"], 1),
+                completed=indexed - state["start"],
                 rate=f"{eps:,.0f}",
             )
             if indexed >= head and follow:
@@ -228,9 +234,15 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     table.add_row(
         "chain",
         f"[green]up[/] {info['rpc_url']} chain {c['chain_id']} head {c['head']}"
-        if c.get("up") else f"[red]down[/] {info['rpc_url']}: {c.get('error')}",
+        if c.get("up")
+        else f"[red]down[/] {info['rpc_url']}: {c.get('error')}",
     )
-    table.add_row("ledger", d.get("ledger") and f"{d['ledger']} from block {d['start_block']}" or f"[red]{d['error']}[/]")
+    table.add_row(
+        "ledger",
+        (d.get("ledger")
+        and f"{d['ledger']} from block {d['start_block']}")
+        or f"[red]{d['error']}[/]",
+    )
     if "error" in i:
         table.add_row("indexer", f"[red]{i['error']}[/]")
     elif i["indexed_block"] is None:
@@ -253,7 +265,9 @@ class _Children:
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own process group, so that the terminal's Ctrl-C reaches only us and we stop them in order.
         proc = subprocess.Popen(
-            [sys.executable, "-m", "silktrace.cli", *args], stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "silktrace.cli", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.procs.append((name, proc))
@@ -295,7 +309,9 @@ def up(
     children = _Children(settings.data_dir / "logs")
     try:
         resumed = node.state_file is not None and node.state_file.exists()
-        console.print(f"[bold]chain[/]  {'resuming' if resumed else 'starting'} Anvil at {node.url}")
+        console.print(
+            f"[bold]chain[/]  {'resuming' if resumed else 'starting'} Anvil at {node.url}"
+        )
         node.start()
         w3 = connect(node.url)
         console.print(f"[bold]ledger[/] chain {w3.eth.chain_id} at block {w3.eth.block_number}")
@@ -327,12 +343,15 @@ def up(
         for link in links:
             console.print(f"  demo item      {link}")
         console.print(f"  ledger         {d.ledger.address} on {node.url}")
-        console.print("Ctrl-C stops everything; `silktrace up` again resumes the same chain and data.")
+        console.print(
+            "Ctrl-C stops everything; `silktrace up` again resumes the same chain and data."
+        )
         while True:
             dead = children.dead()
             if dead:
                 raise SilkTraceError(
-                    f"{', '.join(dead)} stopped unexpectedly; see {children.log_dir}", code="child_died"
+                    f"{', '.join(dead)} stopped unexpectedly; see {children.log_dir}",
+                    code="child_died",
                 )
             if node.proc is not None and node.proc.poll() is not None:
                 raise SilkTraceError("Anvil stopped unexpectedly", code="child_died")

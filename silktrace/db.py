@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import event
@@ -12,7 +13,9 @@ from sqlmodel import SQLModel, create_engine
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine tuned per backend: SQLite in WAL mode with a busy timeout, PostgreSQL pooled."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -33,10 +36,8 @@ def metadata() -> Any:
     """The metadata of every table: the indexer's and the API's."""
     import indexer.schema  # noqa: F401 - registers the tables
 
-    try:
+    with contextlib.suppress(ImportError):  # the API package is optional for the indexer alone
         import api.models  # noqa: F401
-    except ImportError:  # the API package is optional for the indexer alone
-        pass
     return SQLModel.metadata
 
 

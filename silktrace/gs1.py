@@ -93,7 +93,9 @@ class DigitalLink:
             if self.gtin or self.lot or self.serial:
                 raise GS1Error("an SSCC takes no GTIN qualifiers", code="invalid_digital_link")
         elif self.gtin is None:
-            raise GS1Error("a Digital Link needs a GTIN (01) or an SSCC (00)", code="invalid_digital_link")
+            raise GS1Error(
+                "a Digital Link needs a GTIN (01) or an SSCC (00)", code="invalid_digital_link"
+            )
         elif self.serial is not None and self.lot is None:
             raise GS1Error(
                 "SilkTrace items are identified by GTIN + lot + serial", code="invalid_digital_link"
@@ -139,7 +141,9 @@ class DigitalLink:
 def item(gtin: str, lot: str, serial: str) -> DigitalLink:
     """A validated SGTIN Digital Link."""
     return DigitalLink(
-        gtin=normalize_gtin(gtin), lot=check_cset82(lot, "lot"), serial=check_cset82(serial, "serial")
+        gtin=normalize_gtin(gtin),
+        lot=check_cset82(lot, "lot"),
+        serial=check_cset82(serial, "serial"),
     )
 
 

@@ -114,7 +114,9 @@ RECORD_TYPES = {
 }
 
 
-def typed_data(record: Record, nonce: int, deadline: int, chain_id: int, contract: str) -> dict[str, Any]:
+def typed_data(
+    record: Record, nonce: int, deadline: int, chain_id: int, contract: str
+) -> dict[str, Any]:
     """The EIP-712 typed data an enterprise signs for a record."""
     return {
         "types": RECORD_TYPES,
@@ -130,12 +132,20 @@ def typed_data(record: Record, nonce: int, deadline: int, chain_id: int, contrac
 
 
 def sign_record(
-    account: LocalAccount, record: Record, *, nonce: int, deadline: int, chain_id: int, contract: str
+    account: LocalAccount,
+    record: Record,
+    *,
+    nonce: int,
+    deadline: int,
+    chain_id: int,
+    contract: str,
 ) -> SignedRecord:
     """Sign a record off-chain with an enterprise account's key."""
     if not record.event_time:
         raise ValueError("a signed record needs an explicit event_time")
-    message = encode_typed_data(full_message=typed_data(record, nonce, deadline, chain_id, contract))
+    message = encode_typed_data(
+        full_message=typed_data(record, nonce, deadline, chain_id, contract)
+    )
     signature = account.sign_message(message).signature
     return SignedRecord(record, account.address, nonce, deadline, bytes(signature))
 
@@ -266,14 +276,24 @@ class Ledger:
     ) -> Any:
         return self.transact(
             self.contract.functions.registerLot(
-                lot_id, items_root, item_count, manifest_hash, location,
-                event_time or int(time.time()), epcis_hash,
+                lot_id,
+                items_root,
+                item_count,
+                manifest_hash,
+                location,
+                event_time or int(time.time()),
+                epcis_hash,
             )
         )
 
     def register_item(
-        self, item_id: bytes, lot_id: bytes = ZERO32, *, location: int = 0,
-        event_time: int | None = None, epcis_hash: bytes = ZERO32,
+        self,
+        item_id: bytes,
+        lot_id: bytes = ZERO32,
+        *,
+        location: int = 0,
+        event_time: int | None = None,
+        epcis_hash: bytes = ZERO32,
     ) -> Any:
         return self.transact(
             self.contract.functions.registerItem(
@@ -285,11 +305,17 @@ class Ledger:
         return self.transact(self.contract.functions.splitItem(lot_id, item_id, list(proof)))
 
     def register_unit(
-        self, unit_id: bytes, *, location: int = 0, event_time: int | None = None,
+        self,
+        unit_id: bytes,
+        *,
+        location: int = 0,
+        event_time: int | None = None,
         epcis_hash: bytes = ZERO32,
     ) -> Any:
         return self.transact(
-            self.contract.functions.registerUnit(unit_id, location, event_time or int(time.time()), epcis_hash)
+            self.contract.functions.registerUnit(
+                unit_id, location, event_time or int(time.time()), epcis_hash
+            )
         )
 
     def pack(self, unit_id: bytes, children: Sequence[bytes]) -> Any:
@@ -305,8 +331,14 @@ class Ledger:
     def nonce(self, signer: str) -> int:
         return int(self.contract.functions.nonces(to_checksum_address(signer)).call())
 
-    def sign(self, account: LocalAccount, record: Record, *, nonce: int | None = None,
-             deadline: int | None = None) -> SignedRecord:
+    def sign(
+        self,
+        account: LocalAccount,
+        record: Record,
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
+    ) -> SignedRecord:
         """Sign a record as `account` for this deployment (nonce read from the chain if not given)."""
         if not record.event_time:
             record = Record(**{**record.__dict__, "event_time": int(time.time())})
@@ -323,7 +355,9 @@ class Ledger:
         return self.transact(self.contract.functions.submitSigned(signed.as_tuple()))
 
     def submit_signed_batch(self, batch: Sequence[SignedRecord]) -> Any:
-        return self.transact(self.contract.functions.submitSignedBatch([s.as_tuple() for s in batch]))
+        return self.transact(
+            self.contract.functions.submitSignedBatch([s.as_tuple() for s in batch])
+        )
 
     # ----------------------------------------------------------------- views
     def responsible_of(self, subject_id: bytes) -> int:
@@ -333,6 +367,15 @@ class Ledger:
         return bool(self.contract.functions.isRecalled(subject_id).call())
 
     def subject(self, subject_id: bytes) -> dict[str, Any]:
-        names = ("kind", "disposition", "recalled", "ended", "holder", "pendingReceiver", "height",
-                 "parent", "lot")
+        names = (
+            "kind",
+            "disposition",
+            "recalled",
+            "ended",
+            "holder",
+            "pendingReceiver",
+            "height",
+            "parent",
+            "lot",
+        )
         return dict(zip(names, self.contract.functions.subject(subject_id).call(), strict=True))

@@ -7,6 +7,7 @@ so a leaf can never be mistaken for an inner node.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import pairwise
 
 from eth_utils import keccak
 
@@ -29,7 +30,7 @@ class MerkleTree:
         leaves = sorted(leaf(i) for i in item_ids)
         if not leaves:
             raise ValueError("a Merkle tree needs at least one item")
-        for a, b in zip(leaves, leaves[1:], strict=False):
+        for a, b in pairwise(leaves):
             if a == b:
                 raise ValueError("duplicate item id in the tree")
         self.levels: list[list[bytes]] = [leaves]

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import solcx
-from solcx.wrapper import get_solc_version
 from solcx.exceptions import SolcError
+from solcx.wrapper import get_solc_version
 
 from silktrace.config import Settings
 from silktrace.errors import CompileError
@@ -35,7 +35,9 @@ class Artifact:
 
 def abi_hash(abi: list[dict[str, Any]]) -> str:
     """sha-256 of the ABI in canonical JSON form."""
-    return hashlib.sha256(json.dumps(abi, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(abi, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def _sources(settings: Settings) -> dict[str, Path]:
@@ -47,7 +49,9 @@ def standard_input(settings: Settings) -> dict[str, Any]:
     """The standard-JSON input equivalent to the forge build (remappings as in foundry.toml)."""
     return {
         "language": "Solidity",
-        "sources": {name: {"content": path.read_text()} for name, path in _sources(settings).items()},
+        "sources": {
+            name: {"content": path.read_text()} for name, path in _sources(settings).items()
+        },
         "settings": {
             "remappings": ["@openzeppelin/contracts/=../node_modules/@openzeppelin/contracts/"],
             "optimizer": {"enabled": True, "runs": OPTIMIZER_RUNS},

@@ -19,12 +19,12 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from silktrace import gs1  # noqa: E402
-from silktrace.chain import Anvil, Sender, connect, deploy  # noqa: E402
-from silktrace.config import PROJECT_ROOT, Settings  # noqa: E402
-from silktrace.ledger import Action, Ledger, Record  # noqa: E402
-from silktrace.merkle import MerkleTree  # noqa: E402
-from silktrace.vocab import Role, disposition_code, step  # noqa: E402
+from silktrace import gs1
+from silktrace.chain import Anvil, Sender, connect, deploy
+from silktrace.config import PROJECT_ROOT, Settings
+from silktrace.ledger import Action, Ledger, Record
+from silktrace.merkle import MerkleTree
+from silktrace.vocab import Role, disposition_code, step
 
 TARGETS = {
     "single_step_gas": 45_000,
@@ -59,7 +59,9 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     with tempfile.TemporaryDirectory() as tmp:
-        node = Anvil(PROJECT_ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil", port=18645)
+        node = Anvil(
+            PROJECT_ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil", port=18645
+        )
         with node:
             settings = Settings(_env_file=None, data_dir=Path(tmp), rpc_url=node.url)  # type: ignore[call-arg]
             w3 = connect(node.url)
@@ -77,22 +79,56 @@ def main() -> None:
                 t = time.time()
                 tree = MerkleTree(item_ids(f"R{n}", n))
                 lot = gs1.lot(GTIN, f"R{n}").subject_id
-                r = imp.register_lot(lot, tree.root, n, os.urandom(32), location=6901234000005,
-                                     event_time=now)
+                r = imp.register_lot(
+                    lot, tree.root, n, os.urandom(32), location=6901234000005, event_time=now
+                )
                 results[f"register_gas_{n}"] = r["gasUsed"]
-                console.log(f"registered a lot of {n:,} items ({time.time() - t:.1f}s to build the tree)")
+                console.log(
+                    f"registered a lot of {n:,} items ({time.time() - t:.1f}s to build the tree)"
+                )
 
             # A single recorded step with one document.
             lot = gs1.lot(GTIN, f"R{sizes[0]}").subject_id
-            rec = Record(Action.EVENT, lot, step("storing").code, disposition_code("sellable_not_accessible"),
-                         0, 6901234000005, now, os.urandom(32), (os.urandom(32),))
+            rec = Record(
+                Action.EVENT,
+                lot,
+                step("storing").code,
+                disposition_code("sellable_not_accessible"),
+                0,
+                6901234000005,
+                now,
+                os.urandom(32),
+                (os.urandom(32),),
+            )
             results["single_step_gas"] = imp.submit(rec)["gasUsed"]
 
             # Dispatch + accept.
-            d = imp.submit(Record(Action.DISPATCH, lot, step("shipping").code, disposition_code("in_transit"),
-                                  carrier_id, 6901234000005, now, os.urandom(32), (os.urandom(32),)))
-            a = car.submit(Record(Action.ACCEPT, lot, step("accepting").code, 0, 0, 6901234000005, now,
-                                  os.urandom(32), (os.urandom(32),)))
+            d = imp.submit(
+                Record(
+                    Action.DISPATCH,
+                    lot,
+                    step("shipping").code,
+                    disposition_code("in_transit"),
+                    carrier_id,
+                    6901234000005,
+                    now,
+                    os.urandom(32),
+                    (os.urandom(32),),
+                )
+            )
+            a = car.submit(
+                Record(
+                    Action.ACCEPT,
+                    lot,
+                    step("accepting").code,
+                    0,
+                    0,
+                    6901234000005,
+                    now,
+                    os.urandom(32),
+                    (os.urandom(32),),
+                )
+            )
             results["handover_gas"] = d["gasUsed"] + a["gasUsed"]
 
             # A step on a unit holding a lot of 50,000 items.
@@ -102,8 +138,19 @@ def main() -> None:
             unit = gs1.unit("106141411234567897").subject_id
             imp.register_unit(unit, event_time=now)
             imp.pack(unit, [big])
-            r = imp.submit(Record(Action.EVENT, unit, step("departing").code, 0, 0, 6901234000005, now,
-                                  os.urandom(32), (os.urandom(32),)))
+            r = imp.submit(
+                Record(
+                    Action.EVENT,
+                    unit,
+                    step("departing").code,
+                    0,
+                    0,
+                    6901234000005,
+                    now,
+                    os.urandom(32),
+                    (os.urandom(32),),
+                )
+            )
             results["unit_step_gas_50000"] = r["gasUsed"]
             assert imp.responsible_of(big) == imp.enterprise_of(importer.address)
 
@@ -115,10 +162,22 @@ def main() -> None:
                 subjects.append(sid)
             nonce = imp.nonce(importer.address)
             batch = [
-                imp.sign(importer, Record(Action.EVENT, sid, step("storing").code,
-                                          disposition_code("sellable_not_accessible"), 0, 6901234000005,
-                                          now, os.urandom(32), (os.urandom(32),)),
-                         nonce=nonce + i, deadline=now + 3600)
+                imp.sign(
+                    importer,
+                    Record(
+                        Action.EVENT,
+                        sid,
+                        step("storing").code,
+                        disposition_code("sellable_not_accessible"),
+                        0,
+                        6901234000005,
+                        now,
+                        os.urandom(32),
+                        (os.urandom(32),),
+                    ),
+                    nonce=nonce + i,
+                    deadline=now + 3600,
+                )
                 for i, sid in enumerate(subjects)
             ]
             relayer = Ledger(w3, deployment, Sender(w3, address=w3.eth.accounts[1]))
@@ -129,7 +188,9 @@ def main() -> None:
     table = Table("operation", "gas", "target", "ok")
     for key, target in TARGETS.items():
         if key in results:
-            table.add_row(key, f"{results[key]:,}", f"≤ {target:,}", "✓" if results[key] <= target else "✗")
+            table.add_row(
+                key, f"{results[key]:,}", f"≤ {target:,}", "✓" if results[key] <= target else "✗"
+            )
     console.print(table)
     print("RESULT " + json.dumps(results))
 

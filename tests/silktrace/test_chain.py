@@ -17,7 +17,9 @@ from tests.conftest import free_port, make_settings
 ANVIL = PROJECT_ROOT / "node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 
 
-def test_deploy_writes_a_deployment_file_that_matches_the_chain(deployment, chain_settings, w3) -> None:
+def test_deploy_writes_a_deployment_file_that_matches_the_chain(
+    deployment, chain_settings, w3
+) -> None:
     raw = json.loads(chain_settings.deployment_file.read_text())
     assert raw["chain_id"] == w3.eth.chain_id == deployment.chain_id
     info = raw["contracts"][LEDGER]
@@ -80,9 +82,8 @@ def test_hard_kill_loses_at_most_the_last_state_interval(tmp_path: Path) -> None
 
 
 def test_check_detects_a_reset_chain(tmp_path: Path, deployment: Deployment) -> None:
-    with Anvil(ANVIL, port=free_port()) as fresh:
-        with pytest.raises(ChainError) as exc:
-            deployment.check(connect(fresh.url))
+    with Anvil(ANVIL, port=free_port()) as fresh, pytest.raises(ChainError) as exc:
+        deployment.check(connect(fresh.url))
     assert exc.value.code in ("chain_reset", "wrong_chain")
 
 

@@ -24,7 +24,11 @@ def test_normalize_gtin_pads_to_14_digits() -> None:
 
 @pytest.mark.parametrize(
     ("value", "code"),
-    [("4006381333932", "invalid_check_digit"), ("12345", "invalid_gtin"), ("62910415002x3", "invalid_gtin")],
+    [
+        ("4006381333932", "invalid_check_digit"),
+        ("12345", "invalid_gtin"),
+        ("62910415002x3", "invalid_gtin"),
+    ],
 )
 def test_normalize_gtin_failsIfMalformed(value: str, code: str) -> None:
     with pytest.raises(GS1Error) as exc:
@@ -40,7 +44,9 @@ def test_item_path_is_canonical_and_percent_encoded() -> None:
 
 
 def test_parse_roundtrips_uri_with_prefix_and_query() -> None:
-    link = gs1.parse("https://id.example.com/some/prefix/01/09506000134352/10/L1/21/S%2F1?sig=abc&linkType=all")
+    link = gs1.parse(
+        "https://id.example.com/some/prefix/01/09506000134352/10/L1/21/S%2F1?sig=abc&linkType=all"
+    )
     assert (link.gtin, link.lot, link.serial, link.kind) == ("09506000134352", "L1", "S/1", "item")
     assert link.param("sig") == "abc"
     assert gs1.parse(link.uri("https://x.cn")).path == link.path
@@ -70,8 +76,11 @@ def test_parse_failsIfMalformed(uri: str) -> None:
 
 
 @given(
-    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!\"%&'()*+,-./:;<=>?_",
-            min_size=1, max_size=20),
+    st.text(
+        alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!\"%&'()*+,-./:;<=>?_",
+        min_size=1,
+        max_size=20,
+    ),
     st.text(alphabet="0123456789ABCxyz-./%", min_size=1, max_size=20),
 )
 def test_parse_inverts_format_for_any_cset82_values(lot: str, serial: str) -> None:
