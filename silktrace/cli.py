@@ -239,8 +239,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
     )
     table.add_row(
         "ledger",
-        (d.get("ledger")
-        and f"{d['ledger']} from block {d['start_block']}")
+        (d.get("ledger") and f"{d['ledger']} from block {d['start_block']}")
         or f"[red]{d['error']}[/]",
     )
     if "error" in i:
@@ -256,8 +255,9 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] =
 class _Children:
     """Child processes of `silktrace up`, stopped in reverse order."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, env: dict[str, str]) -> None:
         self.log_dir = log_dir
+        self.env = {**os.environ, **env}
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def spawn(self, name: str, args: list[str]) -> subprocess.Popen[bytes]:
@@ -269,6 +269,7 @@ class _Children:
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=self.env,
         )
         self.procs.append((name, proc))
         return proc
@@ -306,7 +307,9 @@ def up(
     """Start chain, contracts, indexer, API and scanner page with demo data; Ctrl-C stops all."""
     settings = _settings()
     node = _anvil(settings)
-    children = _Children(settings.data_dir / "logs")
+    # The children follow the chain this command starts, wherever the settings pointed.
+    children = _Children(settings.data_dir / "logs", {"SILKTRACE_RPC_URL": node.url})
+    settings = settings.model_copy(update={"rpc_url": node.url})
     try:
         resumed = node.state_file is not None and node.state_file.exists()
         console.print(
