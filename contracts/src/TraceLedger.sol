@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {
+    AccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
@@ -211,10 +212,7 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
     }
 
     /// @inheritdoc ITraceLedger
-    function registerUnit(bytes32 unitId, uint64 location, uint64 eventTime, bytes32 epcisHash)
-        external
-        whenNotPaused
-    {
+    function registerUnit(bytes32 unitId, uint64 location, uint64 eventTime, bytes32 epcisHash) external whenNotPaused {
         (uint32 actor,) = _registrar(TraceCodes.CUSTODIAN_ROLES, eventTime);
         SubjectState storage s = _newSubject(unitId);
         s.kind = SubjectKind.Unit;
@@ -597,9 +595,9 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
     /// @dev Dispatch and Accept carry a holder step of the flow, not one reserved for other functions.
     function _checkHandoverStep(Action action, uint8 step) private pure {
         if (!TraceCodes.isKnownStep(step)) revert TraceLedgerUnknownBizStep(step);
-        if (
-            !TraceCodes.isHolderStep(step) || step <= TraceCodes.STEP_UNPACKING || TraceCodes.endsCustody(step)
-        ) revert TraceLedgerStepNotAllowed(action, step);
+        if (!TraceCodes.isHolderStep(step) || step <= TraceCodes.STEP_UNPACKING || TraceCodes.endsCustody(step)) {
+            revert TraceLedgerStepNotAllowed(action, step);
+        }
     }
 
     /// @dev Holder of the outermost unit; the walk is bounded because every parent is at least one higher.

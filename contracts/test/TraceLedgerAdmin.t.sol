@@ -2,8 +2,9 @@
 pragma solidity ^0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
-import {IAccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
+import {
+    IAccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
@@ -32,7 +33,8 @@ contract TraceLedgerAdminTest is LedgerTest {
         assertTrue(ledger.supportsInterface(type(ITraceLedger).interfaceId), "ITraceLedger");
         assertTrue(ledger.supportsInterface(type(IAccessControl).interfaceId), "IAccessControl");
         assertTrue(
-            ledger.supportsInterface(type(IAccessControlDefaultAdminRules).interfaceId), "IAccessControlDefaultAdminRules"
+            ledger.supportsInterface(type(IAccessControlDefaultAdminRules).interfaceId),
+            "IAccessControlDefaultAdminRules"
         );
         assertTrue(ledger.supportsInterface(type(IERC165).interfaceId), "IERC165");
         assertFalse(ledger.supportsInterface(0xdeadbeef), "other");
@@ -261,9 +263,7 @@ contract TraceLedgerAdminTest is LedgerTest {
     }
 
     function test_reinstateEnterprise_failsIfNotSuspended() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(ITraceLedger.TraceLedgerEnterpriseNotSuspended.selector, WAREHOUSE_ID)
-        );
+        vm.expectRevert(abi.encodeWithSelector(ITraceLedger.TraceLedgerEnterpriseNotSuspended.selector, WAREHOUSE_ID));
         ledger.reinstateEnterprise(WAREHOUSE_ID, REASON);
     }
 
@@ -387,7 +387,9 @@ contract TraceLedgerAdminTest is LedgerTest {
 
     function test_constructor_failsIfAdminZero() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0))
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
+            )
         );
         new TraceLedger(address(0), ADMIN_DELAY);
     }
