@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from eth_utils import keccak
 
 from indexer.errors import IndexerError
@@ -87,13 +88,18 @@ class Event:
     @classmethod
     def from_row(cls, row: Any) -> Event:
         """An event back from a `ledger_event` row (mapping), for replays after a reorg."""
+        docs, data = row["documents"], row["data"]
+        if isinstance(docs, str | bytes):  # JSON columns read without SQLAlchemy's type
+            docs = orjson.loads(docs)
+        if isinstance(data, str | bytes):
+            data = orjson.loads(data)
         ev = cls(
             row["block_number"], row["block_hash"], row["tx_hash"], row["log_index"],
             (
                 row["event"], row["subject_id"], row["enterprise_id"], row["counterparty_id"],
                 row["child_id"], row["biz_step"], row["disposition"], row["location"],
-                row["event_time"], row["epcis_hash"], row["account"], list(row["documents"] or []),
-                dict(row["data"] or {}),
+                row["event_time"], row["epcis_hash"], row["account"], list(docs or []),
+                dict(data or {}),
             ),
         )
         ev.id = row["id"]

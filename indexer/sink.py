@@ -1,0 +1,411 @@
+"""SQL writes: events, documents, derived rows, headers and the cursor, in one transaction.
+
+Bulk paths use the driver directly (executemany on SQLite, COPY on PostgreSQL) because SQLAlchemy's
+per-row processing would cost more than the node's work. Writes are idempotent by construction: a
+batch is written only above the cursor, in the transaction that moves the cursor, and any row found
+above the cursor (which a crash cannot leave, but a hand edit can) is rolled back first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy.engine import Connection, Engine
+
+from indexer.decode import EVENT_COLUMNS, Event
+from indexer.errors import ChainMismatch, IndexerError
+from indexer.handlers import (
+    ACCOUNT_EVENTS,
+    CHILD_EVENTS,
+    ENTERPRISE_EVENTS,
+    SUBJECT_EVENTS,
+    Keys,
+    State,
+    apply,
+    keys_of,
+    written_keys,
+)
+from indexer.source import Header
+
+SUBJECT_COLUMNS = (
+    "subject_id", "kind", "holder_id", "pending_receiver_id", "disposition", "recalled", "ended",
+    "parent_id", "lot_id", "items_root", "item_count", "manifest_hash", "registered_block",
+    "updated_block",
+)
+ENTERPRISE_COLUMNS = (
+    "enterprise_id", "credit_code_hash", "metadata_hash", "roles", "suspended", "registered_block",
+    "updated_block",
+)
+ACCOUNT_COLUMNS = ("account", "enterprise_id", "updated_block")
+RECALL_COLUMNS = (
+    "subject_id", "recalled_event_id", "recalled_by", "recalled_at", "reason_hash",
+    "lifted_event_id", "lifted_by", "lifted_at", "lift_reason_hash",
+)
+_CHUNK = 900  # bound parameters per IN list (SQLite allows 32766; small lists plan better)
+
+
+@dataclass
+class Cursor:
+    """The mirror's position on the chain."""
+
+    block_number: int
+    block_hash: str
+    genesis_hash: str
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Sink:
+    """The indexer's writes for one contract on one chain."""
+
+    def __init__(self, engine: Engine, chain_id: int, contract: str) -> None:
+        self.engine = engine
+        self.chain_id = chain_id
+        self.contract = contract.lower()
+        self.postgres = engine.dialect.name == "postgresql"
+        self.p = "%s" if self.postgres else "?"
+
+    # ------------------------------------------------------------------ helpers
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.p) if self.postgres else sql
+
+    @staticmethod
+    def _cur(conn: Connection) -> Any:
+        return conn.connection.cursor()
+
+    def _select(self, cur: Any, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cur.execute(self._sql(sql), params)
+        return list(cur.fetchall())
+
+    def _select_in(self, cur: Any, sql: str, before: Sequence[Any], keys: Iterable[Any]
+                   ) -> list[tuple[Any, ...]]:
+        """`sql` has one `IN ({in})`; run it over `keys` in chunks."""
+        keys = list(keys)
+        out: list[tuple[Any, ...]] = []
+        for part in _chunks(keys):
+            marks = ",".join([self.p] * len(part))
+            cur.execute(self._sql(sql).replace("{in}", marks), [*before, *part])
+            out.extend(cur.fetchall())
+        return out
+
+    def _delete_in(self, cur: Any, table: str, column: str, keys: Iterable[Any]) -> None:
+        keys = list(keys)
+        for part in _chunks(keys):
+            marks = ",".join([self.p] * len(part))
+            cur.execute(
+                f"DELETE FROM {table} WHERE chain_id = {self.p} AND {column} IN ({marks})",
+                [self.chain_id, *part],
+            )
+
+    def _insert(self, cur: Any, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+                ) -> None:
+        """Bulk insert: COPY on PostgreSQL, executemany on SQLite."""
+        if not rows:
+            return
+        cols = ", ".join(columns)
+        if self.postgres:
+            with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as cp:
+                write = cp.write_row
+                for r in rows:
+                    write(r)
+        else:
+            marks = ", ".join("?" * len(columns))
+            cur.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+
+    def _upsert(self, cur: Any, table: str, key: Sequence[str], columns: Sequence[str],
+                rows: Sequence[Sequence[Any]]) -> None:
+        if not rows:
+            return
+        cols = ", ".join(columns)
+        marks = ", ".join([self.p] * len(columns))
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        cur.executemany(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}",
+            rows,
+        )
+
+    def lock(self, conn: Connection) -> None:
+        """One writer per database: PostgreSQL advisory lock for the transaction."""
+        if self.postgres:
+            conn.connection.cursor().execute(
+                "SELECT pg_advisory_xact_lock(%s)", [0x5117_7ACE ^ (self.chain_id & 0xFFFF)]
+            )
+        else:
+            # Take SQLite's write lock now, so the cursor read below is the one we move.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    # ------------------------------------------------------------------ cursor
+    def read_cursor(self, conn: Connection) -> Cursor | None:
+        cur = self._cur(conn)
+        rows = self._select(
+            cur, "SELECT block_number, block_hash, genesis_hash FROM indexer_cursor "
+            "WHERE chain_id = ? AND contract = ?", [self.chain_id, self.contract],
+        )
+        others = self._select(
+            cur, "SELECT contract FROM indexer_cursor WHERE chain_id = ? AND contract <> ?",
+            [self.chain_id, self.contract],
+        )
+        if others:
+            raise ChainMismatch(
+                f"this database mirrors another ledger ({others[0][0]}) on chain {self.chain_id}: "
+                "the chain was redeployed; index into a fresh database",
+            )
+        return Cursor(*rows[0]) if rows else None
+
+    def write_cursor(self, conn: Connection, cursor: Cursor) -> None:
+        cur = self._cur(conn)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        cur.execute(
+            self._sql("UPDATE indexer_cursor SET block_number = ?, block_hash = ?, genesis_hash = ?, "
+                      "updated_at = ? WHERE chain_id = ? AND contract = ?"),
+            [cursor.block_number, cursor.block_hash, cursor.genesis_hash, now, self.chain_id,
+             self.contract],
+        )
+        if cur.rowcount == 0:
+            cur.execute(
+                self._sql("INSERT INTO indexer_cursor (chain_id, contract, block_number, block_hash, "
+                          "genesis_hash, updated_at) VALUES (?, ?, ?, ?, ?, ?)"),
+                [self.chain_id, self.contract, cursor.block_number, cursor.block_hash,
+                 cursor.genesis_hash, now],
+            )
+
+    def headers(self, conn: Connection, below: int, limit: int) -> list[tuple[int, str]]:
+        """Stored (number, hash) at or below `below`, newest first."""
+        return [(int(n), h) for n, h in self._select(
+            self._cur(conn),
+            "SELECT number, hash FROM block_header WHERE chain_id = ? AND number <= ? "
+            "ORDER BY number DESC LIMIT ?", [self.chain_id, below, limit],
+        )]
+
+    def has_rows_above(self, conn: Connection, block: int) -> bool:
+        cur = self._cur(conn)
+        return bool(self._select(
+            cur, "SELECT 1 FROM ledger_event WHERE chain_id = ? AND block_number > ? LIMIT 1",
+            [self.chain_id, block],
+        ) or self._select(
+            cur, "SELECT 1 FROM block_header WHERE chain_id = ? AND number > ? LIMIT 1",
+            [self.chain_id, block],
+        ))
+
+    # ------------------------------------------------------------------ state
+    def load_state(self, conn: Connection, keys: Keys) -> State:
+        """The current rows of `keys` (None where a row does not exist yet)."""
+        cur = self._cur(conn)
+        st = State()
+        st.subjects = dict.fromkeys(keys.subjects)
+        for r in self._select_in(
+            cur, f"SELECT {', '.join(SUBJECT_COLUMNS)} FROM subject WHERE chain_id = ? "
+            "AND subject_id IN ({in})", [self.chain_id], keys.subjects,
+        ):
+            row = dict(zip(SUBJECT_COLUMNS, r, strict=True))
+            row["recalled"] = bool(row["recalled"])
+            row["ended"] = bool(row["ended"])
+            st.subjects[row["subject_id"]] = row
+        st.enterprises = dict.fromkeys(keys.enterprises)
+        for r in self._select_in(
+            cur, f"SELECT {', '.join(ENTERPRISE_COLUMNS)} FROM enterprise WHERE chain_id = ? "
+            "AND enterprise_id IN ({in})", [self.chain_id], keys.enterprises,
+        ):
+            row = dict(zip(ENTERPRISE_COLUMNS, r, strict=True))
+            row["suspended"] = bool(row["suspended"])
+            st.enterprises[row["enterprise_id"]] = row
+        st.accounts = dict.fromkeys(keys.accounts)
+        for r in self._select_in(
+            cur, f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM enterprise_account WHERE chain_id = ? "
+            "AND account IN ({in})", [self.chain_id], keys.accounts,
+        ):
+            st.accounts[r[0]] = dict(zip(ACCOUNT_COLUMNS, r, strict=True))
+        st.recall_scope = set(keys.recall_subjects)
+        for r in self._select_in(
+            cur, f"SELECT id, {', '.join(RECALL_COLUMNS)} FROM recall WHERE chain_id = ? "
+            "AND lifted_event_id IS NULL AND subject_id IN ({in})", [self.chain_id],
+            keys.recall_subjects,
+        ):
+            row = dict(zip(("id", *RECALL_COLUMNS), r, strict=True))
+            st.open_recalls[row["subject_id"]] = row
+        return st
+
+    def write_state(self, conn: Connection, st: State) -> None:
+        """Write back every row the handlers changed."""
+        cur = self._cur(conn)
+        c = self.chain_id
+        subjects = [st.subjects[k] for k in st.dirty_subjects]
+        self._upsert(cur, "subject", ("chain_id", "subject_id"), ("chain_id", *SUBJECT_COLUMNS),
+                     [(c, *(r[k] for k in SUBJECT_COLUMNS)) for r in subjects if r is not None])
+        enterprises = [st.enterprises[k] for k in st.dirty_enterprises]
+        self._upsert(cur, "enterprise", ("chain_id", "enterprise_id"),
+                     ("chain_id", *ENTERPRISE_COLUMNS),
+                     [(c, *(r[k] for k in ENTERPRISE_COLUMNS)) for r in enterprises if r is not None])
+        gone = [k for k in st.dirty_accounts if st.accounts[k] is None]
+        self._delete_in(cur, "enterprise_account", "account", gone)
+        accounts = [st.accounts[k] for k in st.dirty_accounts]
+        self._upsert(cur, "enterprise_account", ("chain_id", "account"),
+                     ("chain_id", *ACCOUNT_COLUMNS),
+                     [(c, *(r[k] for k in ACCOUNT_COLUMNS)) for r in accounts if r is not None])
+        if st.new_recalls:
+            # BIGINT keys are no rowid alias in SQLite: ids are assigned here, as for events.
+            first = int(self._select(cur, "SELECT MAX(id) FROM recall", [])[0][0] or 0) + 1
+            self._insert(cur, "recall", ("id", "chain_id", *RECALL_COLUMNS),
+                         [(first + i, c, *(r[k] for k in RECALL_COLUMNS))
+                          for i, r in enumerate(st.new_recalls)])
+        if st.lifted_recalls:
+            cur.executemany(
+                self._sql("UPDATE recall SET lifted_event_id = ?, lifted_by = ?, lifted_at = ?, "
+                          "lift_reason_hash = ? WHERE id = ?"),
+                [(r["lifted_event_id"], r["lifted_by"], r["lifted_at"], r["lift_reason_hash"],
+                  r["id"]) for r in st.lifted_recalls],
+            )
+
+    # ------------------------------------------------------------------ forward
+    def next_event_id(self, conn: Connection) -> int:
+        rows = self._select(self._cur(conn), "SELECT MAX(id) FROM ledger_event", [])
+        return int(rows[0][0] or 0) + 1
+
+    def write_batch(self, conn: Connection, events: list[Event], headers: Iterable[Header],
+                    cursor: Cursor) -> None:
+        """Events, their documents, the derived rows, the headers and the cursor (caller commits)."""
+        cur = self._cur(conn)
+        c, contract = self.chain_id, self.contract
+        next_id = self.next_event_id(conn) if events else 0
+        rows: list[tuple[Any, ...]] = []
+        docs: list[tuple[int, int, str]] = []
+        for ev in events:
+            ev.id = next_id
+            next_id += 1
+            rows.append((
+                ev.id, c, contract, ev.block_number, ev.block_hash, ev.block_time, ev.tx_hash,
+                ev.log_index, ev.name, ev.subject_id, ev.enterprise_id, ev.counterparty_id,
+                ev.child_id, ev.biz_step, ev.disposition, ev.location, ev.event_time,
+                ev.epcis_hash, ev.account, _json(ev.documents), _json(ev.data),
+            ))
+            if ev.documents:
+                docs.extend((next_id - 1, i, d) for i, d in enumerate(ev.documents))
+        self._insert(cur, "ledger_event", EVENT_COLUMNS, rows)
+        self._insert(cur, "document", ("event_id", "position", "doc_hash"), docs)
+        if events:
+            st = self.load_state(conn, keys_of(events))
+            apply(st, events)
+            self.write_state(conn, st)
+        self._insert(cur, "block_header", ("chain_id", "number", "hash", "parent_hash", "timestamp"),
+                     [(c, h.number, h.hash, h.parent_hash, h.timestamp) for h in headers])
+        self.write_cursor(conn, cursor)
+
+    def prune_headers(self, conn: Connection, below: int) -> None:
+        """Forget headers too old for any reorg the indexer handles (the cursor's is kept)."""
+        self._cur(conn).execute(
+            self._sql("DELETE FROM block_header WHERE chain_id = ? AND number < ?"),
+            [self.chain_id, below],
+        )
+
+    # ------------------------------------------------------------------ reorgs
+    def _event_rows(self, cur: Any, where: str, params: Sequence[Any]) -> list[Event]:
+        cur.execute(self._sql(f"SELECT {', '.join(EVENT_COLUMNS)} FROM ledger_event WHERE {where}"
+                              " ORDER BY block_number, log_index"), params)
+        out = []
+        for r in cur.fetchall():
+            row = dict(zip(EVENT_COLUMNS, r, strict=True))
+            out.append(Event.from_row(row))
+        return out
+
+    def _events_in(self, cur: Any, column: str, keys: Iterable[Any], names: frozenset[str]
+                   ) -> list[Event]:
+        keys = list(keys)
+        out: list[Event] = []
+        for part in _chunks(keys):
+            marks = ",".join(["?"] * len(part))
+            evs = self._event_rows(
+                cur, f"chain_id = ? AND {column} IN ({marks})", [self.chain_id, *part]
+            )
+            out.extend(e for e in evs if e.name in names)
+        return out
+
+    def rollback_to(self, conn: Connection, block: int, block_hash: str, genesis_hash: str) -> int:
+        """Delete everything above `block` and rebuild the derived rows it had changed.
+
+        Returns the number of events removed. The rebuild replays, for each subject, enterprise
+        and account the removed events had touched, the events that remain, through the same
+        handlers as the forward path (a split item also needs its lot, so the lot is replayed too).
+        """
+        cur = self._cur(conn)
+        c = self.chain_id
+        removed = self._event_rows(cur, "chain_id = ? AND block_number > ?", [c, block])
+        cur.execute(
+            self._sql("DELETE FROM document WHERE event_id IN "
+                      "(SELECT id FROM ledger_event WHERE chain_id = ? AND block_number > ?)"),
+            [c, block],
+        )
+        cur.execute(
+            self._sql("DELETE FROM recall WHERE recalled_event_id IN "
+                      "(SELECT id FROM ledger_event WHERE chain_id = ? AND block_number > ?)"),
+            [c, block],
+        )
+        cur.execute(self._sql("DELETE FROM ledger_event WHERE chain_id = ? AND block_number > ?"),
+                    [c, block])
+        cur.execute(self._sql("DELETE FROM block_header WHERE chain_id = ? AND number > ?"),
+                    [c, block])
+        if removed:
+            self.rebuild(conn, written_keys(removed))
+        self.write_cursor(conn, Cursor(block, block_hash, genesis_hash))
+        return len(removed)
+
+    def rebuild(self, conn: Connection, keys: Keys) -> None:
+        """Recompute the derived rows of `keys` from the events in ledger_event."""
+        cur = self._cur(conn)
+        subjects = set(keys.subjects)
+        events: dict[int, Event] = {}
+        for ev in self._events_in(cur, "subject_id", subjects, SUBJECT_EVENTS - CHILD_EVENTS):
+            events[ev.id] = ev  # type: ignore[index]
+        for ev in self._events_in(cur, "child_id", subjects, CHILD_EVENTS):
+            events[ev.id] = ev  # type: ignore[index]
+        lots = {e.child_id for e in events.values()
+                if e.name == "ItemSplit" and e.subject_id in subjects} - subjects
+        if lots:
+            subjects |= lots  # type: ignore[arg-type]
+            for ev in self._events_in(cur, "subject_id", lots, SUBJECT_EVENTS - CHILD_EVENTS):
+                events[ev.id] = ev  # type: ignore[index]
+        for ev in self._events_in(cur, "enterprise_id", keys.enterprises, ENTERPRISE_EVENTS):
+            events[ev.id] = ev  # type: ignore[index]
+        for ev in self._events_in(cur, "account", keys.accounts, ACCOUNT_EVENTS):
+            events[ev.id] = ev  # type: ignore[index]
+        ordered = sorted(events.values(), key=lambda e: (e.block_number, e.log_index))
+
+        self._delete_in(cur, "subject", "subject_id", subjects)
+        self._delete_in(cur, "recall", "subject_id", subjects)
+        self._delete_in(cur, "enterprise", "enterprise_id", keys.enterprises)
+        self._delete_in(cur, "enterprise_account", "account", keys.accounts)
+        st = State(
+            subjects=dict.fromkeys(subjects), enterprises=dict.fromkeys(keys.enterprises),
+            accounts=dict.fromkeys(keys.accounts), recall_scope=set(subjects),  # type: ignore[arg-type]
+        )
+        apply(st, ordered)
+        st.dirty_accounts = {k for k, v in st.accounts.items() if v is not None}
+        self.write_state(conn, st)
+
+    # ------------------------------------------------------------------ maintenance
+    def reset(self, conn: Connection) -> None:
+        """Forget this chain entirely (a fresh mirror of a reset chain)."""
+        cur = self._cur(conn)
+        c = self.chain_id
+        cur.execute(self._sql("DELETE FROM document WHERE event_id IN "
+                              "(SELECT id FROM ledger_event WHERE chain_id = ?)"), [c])
+        for table in ("recall", "ledger_event", "block_header", "subject", "enterprise_account",
+                      "enterprise", "indexer_cursor"):
+            cur.execute(self._sql(f"DELETE FROM {table} WHERE chain_id = ?"), [c])
+
+
+def check_engine(engine: Engine) -> None:
+    """Fail early on a database the bulk paths do not support."""
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        raise IndexerError(f"unsupported database {engine.dialect.name}: use SQLite or PostgreSQL")

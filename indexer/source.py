@@ -1,0 +1,323 @@
+"""The chain side: raw JSON-RPC over HTTP (batched), adaptive `eth_getLogs` ranges, prefetching.
+
+web3.py's middleware and formatters cost more than the node's own work for bulk log reads, so this
+module speaks JSON-RPC directly with httpx and parses with orjson; web3 is used only for setup.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+from eth_utils import keccak
+
+from indexer.config import IndexerConfig
+from indexer.decode import TOPIC0, Event, decode_logs
+from indexer.errors import IndexerError, RangeTooLarge, RpcError
+
+log = logging.getLogger(__name__)
+
+# Phrases nodes use when a log query is too large (geth, erigon, besu, nethermind, Alchemy, Infura,
+# QuickNode, Ankr...); matched lower-case. Code -32005 is Infura's "limit exceeded".
+_TOO_LARGE = (
+    "more than", "too many", "limit exceeded", "response size", "block range", "range too",
+    "too large", "exceed", "query timeout", "returned more", "max results", "response is too big",
+    "log response size",
+)
+_SUBJECT_SELECTOR = "0x" + keccak(text="subject(bytes32)")[:4].hex()
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The few fields of a block header the indexer keeps."""
+
+    number: int
+    hash: str
+    parent_hash: str
+    timestamp: int
+
+    @classmethod
+    def from_json(cls, block: dict[str, Any]) -> Header:
+        return cls(int(block["number"], 16), block["hash"], block["parentHash"],
+                   int(block["timestamp"], 16))
+
+
+class Rpc:
+    """A JSON-RPC client over one keep-alive HTTP connection, with batch calls."""
+
+    def __init__(self, url: str, *, timeout: float = 30.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._client: httpx.Client | None = None
+        self._id = 0
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = httpx.Client(
+                timeout=self.timeout, headers={"content-type": "application/json"},
+                limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
+            )
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _post(self, payload: Any) -> Any:
+        try:
+            resp = self._http().post(self.url, content=orjson.dumps(payload))
+        except httpx.HTTPError as exc:
+            self.close()  # a broken keep-alive connection must not be reused
+            raise RpcError(f"node unreachable at {self.url}: {type(exc).__name__}: {exc}") from exc
+        if resp.status_code == 413:
+            raise RangeTooLarge("the node refused the request size (HTTP 413)")
+        if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
+            raise RpcError(f"HTTP {resp.status_code} from {self.url}: {resp.text[:200]}")
+        try:
+            return orjson.loads(resp.content)
+        except orjson.JSONDecodeError as exc:
+            raise RpcError(f"malformed JSON-RPC answer: {resp.text[:200]}") from exc
+
+    def _next_id(self) -> int:
+        with self._lock:
+            self._id += 1
+            return self._id
+
+    @staticmethod
+    def _error(method: str, err: dict[str, Any]) -> RpcError:
+        message = str(err.get("message", err))
+        code = err.get("code")
+        lowered = message.lower()
+        if method == "eth_getLogs" and (code == -32005 or any(p in lowered for p in _TOO_LARGE)):
+            return RangeTooLarge(f"{method}: {message}", rpc_code=code)
+        return RpcError(f"{method}: {message}", rpc_code=code, transient=False)
+
+    def call(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One call; a JSON-RPC error raises RpcError (RangeTooLarge for oversized log queries)."""
+        answer = self._post({"jsonrpc": "2.0", "id": self._next_id(), "method": method,
+                             "params": list(params)})
+        if not isinstance(answer, dict):
+            raise RpcError(f"{method}: unexpected answer {str(answer)[:200]}")
+        if "error" in answer:
+            raise self._error(method, answer["error"])
+        return answer.get("result")
+
+    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+        """Several calls in one HTTP request; results in the order of `calls`."""
+        if not calls:
+            return []
+        first = self._next_id()
+        payload = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": list(p)}
+                   for i, (m, p) in enumerate(calls)]
+        with self._lock:
+            self._id = first + len(calls)
+        answer = self._post(payload)
+        if isinstance(answer, dict):  # some nodes answer a whole batch with one error object
+            raise self._error(calls[0][0], answer.get("error", answer))
+        by_id = {a.get("id"): a for a in answer}
+        out = []
+        for i, (method, _params) in enumerate(calls):
+            a = by_id.get(first + i)
+            if a is None:
+                raise RpcError(f"{method}: missing from the batch answer")
+            if "error" in a:
+                raise self._error(method, a["error"])
+            out.append(a.get("result"))
+        return out
+
+
+@dataclass
+class Chunk:
+    """The ledger's logs in blocks [start, end], decoded, with the headers needed to check them."""
+
+    start: int
+    end: int
+    events: list[Event]
+    headers: dict[int, Header]  # end, every block with events, and all of [start, end] if `dense`
+    dense: bool  # every header of the range is present and linked (the unsafe zone near head)
+    fetched_at: float = field(default_factory=time.monotonic)
+
+
+class ChainChanged(IndexerError):
+    """The chain moved under a fetch (a reorg in progress); fetch the range again."""
+
+    code = "chain_changed"
+
+
+class LogSource:
+    """Reads the ledger's logs with `eth_getLogs` in block spans that adapt to the node."""
+
+    def __init__(self, rpc: Rpc, address: str, config: IndexerConfig) -> None:
+        self.rpc = rpc
+        self.address = address.lower()
+        self.config = config
+        self.topics = [sorted(TOPIC0.values())]
+        self.span = config.initial_range
+        self.requests = 0
+
+    # ------------------------------------------------------------------ primitives
+    def head(self) -> Header:
+        """The latest block."""
+        block = self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        if block is None:
+            raise RpcError("the node has no latest block")
+        return Header.from_json(block)
+
+    def headers(self, numbers: Sequence[int]) -> dict[int, Header]:
+        """Headers by number, in batches; a missing block raises ChainChanged."""
+        found = self.maybe_headers(numbers)
+        for n, h in found.items():
+            if h is None:
+                raise ChainChanged(f"block {n} is no longer on the node's chain")
+        return found  # type: ignore[return-value]
+
+    def maybe_headers(self, numbers: Sequence[int]) -> dict[int, Header | None]:
+        """Headers by number, in batches; None for a block the node does not have."""
+        out: dict[int, Header | None] = {}
+        size = self.config.header_batch
+        nums = sorted(set(numbers))
+        for i in range(0, len(nums), size):
+            part = nums[i : i + size]
+            blocks = self.rpc.batch([("eth_getBlockByNumber", [hex(n), False]) for n in part])
+            for n, block in zip(part, blocks, strict=True):
+                out[n] = None if block is None else Header.from_json(block)
+        return out
+
+    def raw_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        self.requests += 1
+        logs = self.rpc.call("eth_getLogs", [{
+            "address": self.address, "topics": self.topics,
+            "fromBlock": hex(start), "toBlock": hex(end),
+        }])
+        if not isinstance(logs, list):
+            raise RpcError(f"eth_getLogs: unexpected answer {str(logs)[:200]}")
+        return logs
+
+    def subject_dispositions(self, events: Sequence[Event]) -> None:
+        """Fill in the disposition a recall record set: Recalled/RecallLifted do not carry it."""
+        wanted = [e for e in events if e.name in ("Recalled", "RecallLifted")]
+        if not wanted:
+            return
+        calls = [("eth_call", [{"to": self.address, "data": _SUBJECT_SELECTOR + str(e.subject_id)[2:]},
+                               hex(e.block_number)]) for e in wanted]
+        try:
+            results = self.rpc.batch(calls)
+        except RpcError as exc:
+            if exc.transient:
+                raise
+            log.warning("cannot read subject state at recall blocks (%s); disposition unknown", exc)
+            return
+        for e, res in zip(wanted, results, strict=True):
+            # Subject(kind, disposition, ...): word 1 is the disposition at the end of that block.
+            e.disposition = int(res[66:130], 16) if isinstance(res, str) and len(res) >= 130 else None
+
+    # ------------------------------------------------------------------ one range
+    def fetch(self, start: int, end: int, *, dense_from: int) -> Chunk:
+        """Logs of [start, end] (end may be cut to the adaptive span), decoded and checked.
+
+        Blocks at or above `dense_from` are near the head, where reorgs happen: for them every header
+        is fetched, the end block's hash is read before and after the logs so the logs provably
+        belong to that chain, and the headers must link.
+        """
+        cfg = self.config
+        while True:
+            stop = min(end, start + self.span - 1)
+            dense = stop >= dense_from
+            before = self.headers([stop])[stop] if dense else None
+            try:
+                logs = self.raw_logs(start, stop)
+            except RangeTooLarge:
+                if stop == start or self.span <= cfg.min_range:
+                    raise
+                self.span = max(cfg.min_range, (stop - start + 1) // 2)
+                log.info("node refused %d blocks of logs; span now %d", stop - start + 1, self.span)
+                continue
+            break
+        n = len(logs)
+        # Aim at `target_logs` a request: sparse ranges grow fast, dense ones shrink.
+        if n < cfg.target_logs // 2 and stop - start + 1 >= self.span:
+            self.span = min(cfg.max_range, self.span * 2)
+        elif n > cfg.target_logs:
+            self.span = max(cfg.min_range, int(self.span * cfg.target_logs / n))
+        events = decode_logs(logs)
+        wanted = {e.block_number for e in events}
+        wanted.add(stop)
+        if dense:
+            wanted.update(range(max(start, dense_from), stop + 1))
+        headers = self.headers(sorted(wanted))
+        if before is not None and headers[stop].hash != before.hash:
+            raise ChainChanged(f"block {stop} changed while its logs were read")
+        for e in events:
+            h = headers[e.block_number]
+            if e.block_hash != h.hash:
+                raise ChainChanged(f"log of block {e.block_number} is not on the current chain")
+            e.block_time = h.timestamp
+        if dense:
+            for k in range(max(start, dense_from) + 1, stop + 1):
+                if headers[k].parent_hash != headers[k - 1].hash:
+                    raise ChainChanged(f"blocks {k - 1} and {k} do not link")
+        self.subject_dispositions(events)
+        return Chunk(start, stop, events, headers, dense and start >= dense_from)
+
+    def ranges(self, start: int, end: int, *, dense_from: int) -> Iterator[Chunk]:
+        """Consecutive chunks from `start` to `end`."""
+        while start <= end:
+            chunk = self.fetch(start, end, dense_from=dense_from)
+            yield chunk
+            start = chunk.end + 1
+
+
+class Prefetcher:
+    """Fetches chunks on a thread, `depth` ahead of the consumer, so the node and SQL overlap."""
+
+    _DONE = object()
+
+    def __init__(self, source: LogSource, start: int, end: int, *, dense_from: int, depth: int) -> None:
+        self.q: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._work, args=(source, start, end, dense_from), name="indexer-prefetch",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _work(self, source: LogSource, start: int, end: int, dense_from: int) -> None:
+        try:
+            for chunk in source.ranges(start, end, dense_from=dense_from):
+                if not self._put(chunk):
+                    return
+        except BaseException as exc:  # handed to the consumer, which decides
+            self._put(exc)
+            return
+        self._put(self._DONE)
+
+    def _put(self, item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                self.q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Chunk]:
+        while True:
+            item = self.q.get()
+            if item is self._DONE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
