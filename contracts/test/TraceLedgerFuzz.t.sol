@@ -171,7 +171,9 @@ contract TraceLedgerFuzzTest is LedgerTest {
         if (!canRecall) {
             vm.expectRevert(
                 abi.encodeWithSelector(
-                    ITraceLedger.TraceLedgerMissingRole.selector, id, TraceCodes.ROLE_REGULATOR | TraceCodes.ROLE_IMPORTER
+                    ITraceLedger.TraceLedgerMissingRole.selector,
+                    id,
+                    TraceCodes.ROLE_REGULATOR | TraceCodes.ROLE_IMPORTER
                 )
             );
         }

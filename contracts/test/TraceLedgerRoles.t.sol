@@ -50,9 +50,7 @@ contract TraceLedgerRolesTest is LedgerTest {
                 _submit(acct[i], _event(id, TraceCodes.STEP_STORING));
             } else {
                 // Authorities can never become responsible, so never record holder steps.
-                vm.expectRevert(
-                    abi.encodeWithSelector(ITraceLedger.TraceLedgerInvalidReceiver.selector, id, ent[i])
-                );
+                vm.expectRevert(abi.encodeWithSelector(ITraceLedger.TraceLedgerInvalidReceiver.selector, id, ent[i]));
                 _submit(importer, _dispatchRec(id, ent[i]));
             }
         }

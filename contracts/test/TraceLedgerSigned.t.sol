@@ -131,8 +131,7 @@ contract TraceLedgerSignedTest is LedgerTest {
     }
 
     function test_submitSigned_failsIfNonceFromTheFuture() public {
-        ITraceLedger.SignedRecord memory signed =
-            _sign(IMPORTER_KEY, _event(ITEM, TraceCodes.STEP_STORING), 5, T0 + 60);
+        ITraceLedger.SignedRecord memory signed = _sign(IMPORTER_KEY, _event(ITEM, TraceCodes.STEP_STORING), 5, T0 + 60);
         vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, importer, 0));
         _relay(signed);
     }
