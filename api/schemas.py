@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 GTIN_EXAMPLE = "09312345000012"
 ITEM_PATH_EXAMPLE = "/01/09312345000012/10/AU2026A/21/000001"
@@ -13,6 +13,7 @@ HEX32_EXAMPLE = "0x" + "3f" * 32
 SIG_EXAMPLE = "1.1." + "A" * 86
 
 Hex32 = str  # lower-case 0x-prefixed hex of 32 bytes
+DocHash = Annotated[str, StringConstraints(pattern=r"^(0x)?[0-9a-fA-F]{64}$")]
 
 
 class Localized(BaseModel):
@@ -276,3 +277,325 @@ class QrKeySet(BaseModel):
     message_prefix: str = "SilkTrace-QR-v1|"
     resolver_base_url: str
     keys: list[QrKey]
+
+
+# ---------------------------------------------------------------------------------------- writes
+
+RoleName = Literal["importer", "supplier", "warehouse", "carrier", "customs", "regulator"]
+StepName = str
+
+
+class LogRef(BaseModel):
+    """A ledger log the write produced."""
+
+    event: str = Field(examples=["EventRecorded"])
+    log_index: int
+    subject_id: Hex32 | None = None
+
+
+class WriteResult(BaseModel):
+    """A write acknowledged once mined."""
+
+    tx_hash: Hex32 = Field(examples=[HEX32_EXAMPLE])
+    block_number: int = Field(examples=[42])
+    event_ids: list[str] = Field(
+        description="EPCIS event ids (ni:///sha-256 of the off-chain event whose hash is on chain)",
+        examples=[["ni:///sha-256;" + "ab" * 32 + "?ver=CBV2.0"]],
+    )
+    logs: list[LogRef]
+    outbox_id: int
+    status: str = Field(examples=["mined"], description="mined, or confirmed once in the mirror")
+    idempotent_replay: bool = Field(
+        default=False, description="true when this answers an earlier identical request"
+    )
+
+
+class BizTransaction(BaseModel):
+    type: str = Field(
+        pattern=r"^[a-zA-Z][a-zA-Z0-9_]{0,31}$",
+        description="CBV type (po, inv, bol, cert, ...) or a customs id (invtNo, orderNo, "
+        "logisticsNo, emsNo, gatePass)",
+        examples=["invtNo"],
+    )
+    id: str = Field(min_length=1, max_length=100, examples=["35012026I000123456"])
+
+
+
+
+
+class RecordFields(BaseModel):
+    """Fields every flow record may carry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    location_gln: str | None = Field(default=None, pattern=r"^\d{13}$", examples=["6901234000018"])
+    event_time: int | None = Field(
+        default=None, ge=946684800, le=4102444800,
+        description="unix seconds; default now (give it to make retries idempotent)",
+    )
+    documents: list[DocHash] = Field(
+        default=[], max_length=16, description="sha-256 (hex) of uploaded documents",
+        examples=[["ab" * 32]],
+    )
+    biz_transactions: list[BizTransaction] = Field(default=[], max_length=20)
+
+
+class EventIn(RecordFields):
+    """A step of the 1210 flow recorded on an item, lot or logistic unit."""
+
+    subject: str = Field(
+        min_length=3, max_length=300,
+        description="Digital Link URI or path of an item, lot or unit, or its 0x subject id",
+        examples=[ITEM_PATH_EXAMPLE],
+    )
+    step: StepName = Field(examples=["inspecting"], description="business step name (GET /steps)")
+    disposition: str | None = Field(
+        default=None, examples=["conformant"],
+        description="disposition name; default: the step's usual one; 'unchanged' keeps it",
+    )
+
+
+class DispatchIn(RecordFields):
+    to_enterprise: int = Field(ge=1, le=2**32 - 1, examples=[3])
+    step: StepName = Field(default="shipping", examples=["shipping"])
+    disposition: str | None = Field(default=None, examples=["in_transit"])
+
+
+class AcceptIn(RecordFields):
+    step: StepName = Field(default="accepting", examples=["bonded_entry"])
+    disposition: str | None = Field(default=None, examples=["sellable_not_accessible"])
+
+
+class ReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, examples=["damaged packaging"])
+    event_time: int | None = Field(default=None, ge=946684800, le=4102444800)
+
+
+class RecallIn(ReasonIn):
+    subject: str = Field(min_length=3, max_length=300, examples=["/01/09312345000012/10/AU2026C"])
+    document: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", description="reason document")
+
+
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sscc: str = Field(pattern=r"^\d{18}$", examples=["393123450000000018"])
+    location_gln: str | None = Field(default=None, pattern=r"^\d{13}$")
+    event_time: int | None = Field(default=None, ge=946684800, le=4102444800)
+
+
+class PackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    children: list[str] = Field(
+        min_length=1, max_length=200,
+        description="Digital Links or subject ids of items, lots or units",
+        examples=[["/01/09312345000012/10/AU2026A"]],
+    )
+
+
+class SignedRecordIn(BaseModel):
+    """A record the enterprise signed itself (EIP-712, see POST /records/prepare)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: int = Field(ge=0, le=6)
+    subject: str = Field(pattern=r"^0x[0-9a-fA-F]{64}$")
+    biz_step: int = Field(ge=0, le=255)
+    disposition: int = Field(ge=0, le=255)
+    counterparty: int = Field(default=0, ge=0, le=2**32 - 1)
+    location: int = Field(default=0, ge=0, le=2**64 - 1)
+    event_time: int = Field(ge=0, le=2**64 - 1)
+    epcis_hash: str = Field(default="0x" + "00" * 32, pattern=r"^0x[0-9a-fA-F]{64}$")
+    documents: list[DocHash] = Field(default=[], max_length=16)
+    signer: str = Field(pattern=r"^0x[0-9a-fA-F]{40}$")
+    nonce: int = Field(ge=0, le=2**64)
+    deadline: int = Field(ge=0, le=2**64)
+    signature: str = Field(pattern=r"^0x[0-9a-fA-F]{130}$")
+
+
+class PrepareIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: int = Field(ge=0, le=6)
+    subject: str = Field(min_length=3, max_length=300)
+    biz_step: int = Field(default=0, ge=0, le=255)
+    disposition: int = Field(default=0, ge=0, le=255)
+    counterparty: int = Field(default=0, ge=0, le=2**32 - 1)
+    location: int = Field(default=0, ge=0, le=2**64 - 1)
+    event_time: int | None = Field(default=None, ge=0, le=2**63)
+    documents: list[DocHash] = Field(default=[], max_length=16)
+
+
+class PreparedRecord(BaseModel):
+    typed_data: dict[str, Any]
+    nonce: int
+    deadline: int
+
+
+# ---------------------------------------------------------------------------------------- parties
+
+
+class EnterpriseIn(BaseModel):
+    """An enterprise filing; the platform admin registers it on chain."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str = Field(min_length=1, max_length=120, examples=["泉州澳优进口贸易有限公司"])
+    name_en: str = Field(min_length=1, max_length=120, examples=["Quanzhou AusJoy Import Co., Ltd."])
+    credit_code: str = Field(
+        pattern=r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+        description="18-character unified social credit code", examples=["91350500MA2YABCD1X"],
+    )
+    country: str = Field(default="CN", pattern=r"^[A-Z]{2}$")
+    roles: list[RoleName] = Field(min_length=1, examples=[["importer"]])
+    account: str | None = Field(
+        default=None, pattern=r"^0x[0-9a-fA-F]{40}$",
+        description="the enterprise's own ledger account; omit to let SilkTrace hold a key",
+    )
+
+
+class EnterpriseOut(BaseModel):
+    id: int
+    name: Localized
+    credit_code: str
+    country: str
+    roles: list[str]
+    account: str
+    custodial: bool
+
+
+class EnterpriseCreated(BaseModel):
+    enterprise: EnterpriseOut
+    api_key: str = Field(description="shown once; only its hash is stored")
+    write: WriteResult
+
+
+class ApiKeyOut(BaseModel):
+    key_id: str
+    api_key: str = Field(description="shown once")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: int
+
+
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Literal["ledger", "qr"]
+
+
+class RotateOut(BaseModel):
+    purpose: str
+    version: int
+    public: str = Field(description="new ledger address, or QR public key (base64url)")
+    write: WriteResult | None = None
+
+
+class PlaceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name_zh: str = Field(min_length=1, max_length=120, examples=["泉州综合保税区 3号仓"])
+    name_en: str = Field(min_length=1, max_length=120, examples=["Quanzhou CBZ warehouse 3"])
+
+
+class PlaceOut(PlaceIn):
+    gln: str
+    enterprise_id: int
+
+
+# ---------------------------------------------------------------------------------------- goods
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gtin: str = Field(min_length=8, max_length=14, examples=[GTIN_EXAMPLE])
+    name_zh: str = Field(min_length=1, max_length=200, examples=["婴儿配方奶粉 1段 800克"])
+    name_en: str = Field(min_length=1, max_length=200, examples=["Infant formula stage 1 800 g"])
+    brand: str | None = Field(default=None, max_length=120)
+    category: str | None = Field(default=None, max_length=80)
+    country_of_origin: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    shelf_life_days: int | None = Field(default=None, ge=1, le=36500)
+
+
+class ProductOut(ProductIn):
+    enterprise_id: int
+
+
+class LotIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gtin: str = Field(min_length=8, max_length=14, examples=[GTIN_EXAMPLE])
+    lot: str = Field(min_length=1, max_length=20, examples=["AU2026A"])
+    production_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    expiry_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class LotOut(BaseModel):
+    lot_id: Hex32
+    uri: str
+    gtin: str
+    lot: str
+    enterprise_id: int
+    status: str
+    production_date: str | None = None
+    expiry_date: str | None = None
+    item_count: int | None = None
+    items_root: Hex32 | None = None
+    manifest_hash: Hex32 | None = None
+
+
+class ManifestOut(BaseModel):
+    lot_id: Hex32
+    item_count: int
+    items_root: Hex32
+    manifest_hash: Hex32
+    write: WriteResult
+
+
+class ProofOut(BaseModel):
+    item_id: Hex32
+    lot_id: Hex32
+    serial: str
+    items_root: Hex32
+    proof: list[Hex32]
+    verified: bool = Field(description="the proof leads to the root stored for the lot")
+
+
+class DocumentOut(BaseModel):
+    sha256: str
+    size: int
+    content_type: str
+    title: str | None = None
+    doc_type: str | None = None
+    public: bool
+    uploaded_by: int
+
+
+class GrantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: int = Field(ge=1, le=2**32 - 1)
+
+
+class StepOut(BaseModel):
+    code: int
+    name: str
+    uri: str
+    label: Localized
+    authority: bool
+    ends_custody: bool
+    default_disposition: str | None = None
+    event_type: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    chain: str
+    mirror_block: int | None = None
