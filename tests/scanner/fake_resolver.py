@@ -156,6 +156,12 @@ class FakeResolver:
         sig = sign_qr(self.private, KID, sign_as or link.path)
         return f"{self.base_url}{link.path}?sig={sig}"
 
+    def forged_uri(self, serial: str) -> str:
+        """A code for `serial` signed with a key that is not the issuer's, under its kid."""
+        forger, _ = new_qr_key()
+        link = gs1.item(GTIN, LOT, serial)
+        return f"{self.base_url}{link.path}?sig={sign_qr(forger, KID, link.path)}"
+
     def key_set(self) -> dict[str, Any]:
         return QrKeySet(
             resolver_base_url=self.base_url,
