@@ -26,6 +26,7 @@ from api.routes import (
     qr,
     recalls,
     resolver,
+    scan,
     units,
 )
 from api.scans import ScanLog
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
     app.include_router(qr.public)
     app.include_router(qr.router)
     app.include_router(resolver.router)
+    app.include_router(scan.make_router())
     install_error_handlers(app)
     return app
 

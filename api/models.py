@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from api.signing import utcnow
+
+# SQLite auto-increments only INTEGER PRIMARY KEY columns; PostgreSQL gets a 64-bit id.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class ApiKey(SQLModel, table=True):
@@ -166,7 +169,7 @@ class OutboxEntry(SQLModel, table=True):
 
     __tablename__ = "outbox"
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)  # type: ignore[call-overload]
     idempotency_key: str = Field(max_length=128, unique=True)
     enterprise_id: int = Field(index=True)
     op: str = Field(max_length=32)
@@ -201,7 +204,7 @@ class Scan(SQLModel, table=True):
     __tablename__ = "scan"
     __table_args__ = (Index("ix_scan_subject_time", "subject_id", "scanned_at"),)
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)  # type: ignore[call-overload]
     subject_id: str = Field(max_length=66)
     lot_id: str | None = Field(default=None, max_length=66, index=True)
     scanned_at: float

@@ -142,7 +142,7 @@ def _event_topics(state: AppState) -> dict[bytes, str]:
         cached = {}
         for item in ledger.deployment.abi["TraceLedger"]:
             if item.get("type") == "event":
-                cached[bytes(getattr(ledger.contract.events, item["name"])().topic)] = item["name"]
+                cached[bytes(HexBytes(getattr(ledger.contract.events, item["name"])().topic))] = item["name"]
         _TOPICS[ledger.address] = cached
     return cached
 

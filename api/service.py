@@ -53,7 +53,7 @@ from silktrace.vocab import (
     Step,
 )
 
-ROLE_BY_NAME = {r.name.lower(): r for r in Role}
+ROLE_BY_NAME = {str(r.name).lower(): r for r in Role}
 
 
 def role_names(roles: int) -> list[str]:

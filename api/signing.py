@@ -166,4 +166,4 @@ def verify_qr(public_raw: bytes, canonical_path: str, signature: bytes) -> bool:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
