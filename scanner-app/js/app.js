@@ -7,7 +7,7 @@ import { applyStatic, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { CameraError, CameraScanner, decodePhoto } from "./scanner.js";
 import { cachedKeySet, checkSignature, refreshKeySet, subjectId } from "./sig.js";
 import {
-  h, renderAlerts, renderBadges, renderItem, renderRoute, renderTech, renderTimeline,
+  fill, h, renderAlerts, renderBadges, renderItem, renderRoute, renderTech, renderTimeline,
 } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
@@ -101,7 +101,7 @@ function renderScanMessage() {
   box.hidden = false;
   box.dataset.kind = kind;
   box.className = `notice ${kind === "reading" ? "notice-info" : "notice-warn"}`;
-  box.replaceChildren(
+  fill(box,
     titles[0] ? h("h2", { text: t(titles[0]) }) : null,
     h("p", { text: t(titles[1]) }),
     text ? h("p", { class: "scanned" }, h("span", { text: t("code.content") + " " }),

@@ -19,6 +19,12 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replace an element's children, skipping null/false ones (replaceChildren would print them). */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+  return el;
+}
+
 const SVG = "http://www.w3.org/2000/svg";
 function s(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -79,7 +85,7 @@ function badge(kind, id, title, body) {
 }
 
 export function renderBadges(ul, state) {
-  ul.replaceChildren();
+  fill(ul);
   const sig = signatureState(state);
   const genuine = isGenuine(state);
   const trace = state.load.trace;
@@ -144,7 +150,7 @@ function recallReason(step) {
 }
 
 export function renderAlerts(div, state, { onRetry, onCancel }) {
-  div.replaceChildren();
+  fill(div);
   const { phase, trace, error, seconds } = state.load;
   const status = trace && trace.status;
   if (status && status.recalled) {
@@ -217,7 +223,7 @@ export function renderItem(article, state) {
   const status = trace && trace.status;
   const name = product ? loc(product.name) : "";
   const expiry = lotInfo && lotInfo.expiry_date;
-  article.replaceChildren(
+  fill(article,
     h("h2", { id: "item-title", class: "item-name", text: name || t("result.item") }),
     product && product.brand ? h("p", { class: "brand-line", text: product.brand }) : null,
     h("dl", { class: "facts" },
@@ -308,7 +314,7 @@ export function renderTimeline(section, state) {
         h("code", { title: st.tx_hash, text: shortHash(st.tx_hash) }),
         ` · ${t("timeline.block", { n: st.block_number })}`))));
   }
-  section.replaceChildren(
+  fill(section,
     h("h2", { id: "timeline-title", text: t("timeline.title") }),
     steps.length ? list : h("p", { class: "muted", text: t("timeline.empty") }));
 }
@@ -339,7 +345,7 @@ export function renderRoute(section, state) {
   const stops = routeStops(trace.steps);
   section.hidden = false;
   if (!stops.length) {
-    section.replaceChildren(h("h2", { id: "route-title", text: t("route.title") }),
+    fill(section, h("h2", { id: "route-title", text: t("route.title") }),
       h("p", { class: "muted", text: t("route.none") }));
     return;
   }
@@ -371,7 +377,7 @@ export function renderRoute(section, state) {
       h("span", { class: "muted", text: [
         stop.steps.map(stepTitle).filter((v, j, a) => a.indexOf(v) === j).join(" · "),
         formatDate(stop.steps[0].time)].filter(Boolean).join(" — ") }))));
-  section.replaceChildren(
+  fill(section,
     h("h2", { id: "route-title", text: t("route.title") }),
     h("p", { id: "route-desc", class: "muted", text: t("route.desc") }),
     svg, list);
@@ -383,7 +389,7 @@ export function renderTech(details, state) {
   const { link, subject } = state;
   const trace = state.load.trace;
   const uri = trace ? trace.uri : link.raw;
-  details.replaceChildren(
+  fill(details,
     h("summary", { text: t("tech.title") }),
     h("dl", { class: "facts mono" },
       row(t("tech.uri"), uri),
