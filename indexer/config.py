@@ -13,11 +13,11 @@ class IndexerConfig(BaseSettings):
         env_prefix="SILKTRACE_INDEXER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    initial_range: int = Field(default=2_000, ge=1, description="first eth_getLogs block span")
+    initial_range: int = Field(default=100, ge=1, description="first eth_getLogs block span")
     min_range: int = Field(default=1, ge=1, description="smallest span before giving up")
     max_range: int = Field(default=100_000, ge=1, description="largest eth_getLogs block span")
     target_logs: int = Field(
-        default=10_000, ge=1, description="logs per request the span adapts towards"
+        default=5_000, ge=1, description="logs per request the span adapts towards"
     )
     header_batch: int = Field(default=200, ge=1, description="block headers per JSON-RPC batch")
     commit_events: int = Field(

@@ -8,6 +8,7 @@ Values come out in the `ledger_event` column form: ids and hashes as lower-case 
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -61,60 +62,95 @@ EVENT_COLUMNS = (
 )
 
 
-class Event:
-    """One decoded ledger log: its place in the chain and its fields in column form."""
+_DOCS, _DATA = 19, 20  # positions of the JSON columns in a row
 
-    __slots__ = (
-        "account", "biz_step", "block_hash", "block_number", "block_time", "child_id",
-        "counterparty_id", "data", "disposition", "documents", "enterprise_id", "epcis_hash",
-        "event_time", "id", "location", "log_index", "name", "subject_id", "tx_hash",
-    )
 
-    def __init__(
-        self, block_number: int, block_hash: str, tx_hash: str, log_index: int, body: Body
-    ) -> None:
-        self.id: int | None = None
-        self.block_number = block_number
-        self.block_hash = block_hash
-        self.block_time = 0
-        self.tx_hash = tx_hash
-        self.log_index = log_index
-        (
-            self.name, self.subject_id, self.enterprise_id, self.counterparty_id, self.child_id,
-            self.biz_step, self.disposition, self.location, self.event_time, self.epcis_hash,
-            self.account, self.documents, self.data,
-        ) = body
+class Event(list):  # type: ignore[type-arg]
+    """One decoded ledger log, as its `ledger_event` row: a list in `EVENT_COLUMNS` order.
+
+    A list, not an object with fields, because the row goes to the driver as it is (the id is set
+    in place when the batch is written) and bulk indexing cannot afford two allocations an event.
+    Named properties read the columns; `docs` keeps the document hashes as a Python list.
+    """
+
+    __slots__ = ("docs",)
+
+    def __init__(self, row: Any, docs: list[str] | None = None) -> None:
+        super().__init__(row)
+        self.docs: list[str] = docs if docs is not None else []
+
+    @classmethod
+    def make(cls, chain_id: int, contract: str, block_number: int, block_hash: str, tx_hash: str,
+             log_index: int, body: Body) -> Event:
+        """An event from its place in the chain and its decoded body."""
+        docs, data = body[11], body[12]
+        return cls(
+            (None, chain_id, contract, block_number, block_hash, 0, tx_hash, log_index,
+             *body[:11], _docs_json(docs), orjson.dumps(data).decode() if data else "{}"),
+            docs,
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> Event:
-        """An event back from a `ledger_event` row (mapping), for replays after a reorg."""
+        """An event back from a `ledger_event` row (mapping), for replays and verification."""
         docs, data = row["documents"], row["data"]
         if isinstance(docs, str | bytes):  # JSON columns read without SQLAlchemy's type
             docs = orjson.loads(docs)
         if isinstance(data, str | bytes):
             data = orjson.loads(data)
-        ev = cls(
-            row["block_number"], row["block_hash"], row["tx_hash"], row["log_index"],
-            (
-                row["event"], row["subject_id"], row["enterprise_id"], row["counterparty_id"],
-                row["child_id"], row["biz_step"], row["disposition"], row["location"],
-                row["event_time"], row["epcis_hash"], row["account"], list(docs or []),
-                dict(data or {}),
-            ),
-        )
-        ev.id = row["id"]
-        ev.block_time = row["block_time"]
-        return ev
+        values = [row[c] for c in EVENT_COLUMNS]
+        values[_DOCS] = _docs_json(list(docs or []))
+        values[_DATA] = orjson.dumps(data or {}).decode()
+        return cls(values, list(docs or []))
+
+    id = property(itemgetter(0))
+    chain_id = property(itemgetter(1))
+    contract = property(itemgetter(2))
+    block_number = property(itemgetter(3))
+    block_hash = property(itemgetter(4))
+    block_time = property(itemgetter(5))
+    tx_hash = property(itemgetter(6))
+    log_index = property(itemgetter(7))
+    name = property(itemgetter(8))
+    subject_id = property(itemgetter(9))
+    enterprise_id = property(itemgetter(10))
+    counterparty_id = property(itemgetter(11))
+    child_id = property(itemgetter(12))
+    biz_step = property(itemgetter(13))
+    disposition = property(itemgetter(14))
+    location = property(itemgetter(15))
+    event_time = property(itemgetter(16))
+    epcis_hash = property(itemgetter(17))
+    account = property(itemgetter(18))
+
+    @property
+    def documents(self) -> list[str]:
+        return self.docs
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return dict(orjson.loads(self[_DATA]))
 
     def body(self) -> Body:
-        return (
-            self.name, self.subject_id, self.enterprise_id, self.counterparty_id, self.child_id,
-            self.biz_step, self.disposition, self.location, self.event_time, self.epcis_hash,
-            self.account, self.documents, self.data,
-        )
+        """The decoded fields, as the per-event decoders give them."""
+        return (*self[8:19], self.docs, self.data)  # type: ignore[return-value]
+
+    def chain_values(self) -> tuple[Any, ...]:
+        """Everything the chain determines about this row (not the mirror's id)."""
+        return (*self[3:19], self.docs, self.data)
 
     def __repr__(self) -> str:
         return f"<{self.name} {self.block_number}:{self.log_index} {self.subject_id}>"
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+
+def _docs_json(docs: list[str]) -> str:
+    return '["' + '","'.join(docs) + '"]' if docs else "[]"
 
 
 # ---------------------------------------------------------------------- per-event layouts
@@ -267,11 +303,12 @@ def decode_body(topics: list[str], data: str) -> Body:
         raise IndexerError(f"malformed ledger log (topic0 {topics[0]}): {exc}") from exc
 
 
-def decode_logs(logs: list[dict[str, Any]]) -> list[Event]:
-    """Decode raw `eth_getLogs` results (JSON dicts with hex strings) into events, in order."""
+def decode_logs(logs: list[dict[str, Any]], chain_id: int = 0, contract: str = "") -> list[Event]:
+    """Decode raw `eth_getLogs` results (JSON dicts with hex strings) into rows, in order."""
     decoders = DECODER_BY_TOPIC0
     out: list[Event] = []
     append = out.append
+    make = Event.make
     for log in logs:
         topics = log["topics"]
         fn = decoders.get(topics[0]) if topics else None
@@ -281,8 +318,8 @@ def decode_logs(logs: list[dict[str, Any]]) -> list[Event]:
             body = fn(topics, log["data"])
         except (ValueError, IndexError) as exc:
             raise IndexerError(f"malformed ledger log {log}: {exc}") from exc
-        append(Event(int(log["blockNumber"], 16), log["blockHash"], log["transactionHash"],
-                     int(log["logIndex"], 16), body))
+        append(make(chain_id, contract, int(log["blockNumber"], 16), log["blockHash"],
+                    log["transactionHash"], int(log["logIndex"], 16), body))
     return out
 
 

@@ -72,7 +72,7 @@ class Indexer:
         check_engine(self.engine)
         self.sink = Sink(self.engine, self.deployment.chain_id, self.address)
         self.rpc = Rpc(settings.rpc_url, timeout=self.config.rpc_timeout)
-        self.source = LogSource(self.rpc, self.address, self.config)
+        self.source = LogSource(self.rpc, self.address, self.config, self.deployment.chain_id)
         self.metrics = Metrics(self.config.metrics_host, self.config.metrics_port)
         self.cursor: Cursor | None = None
         self.head: Header | None = None
@@ -215,13 +215,13 @@ class Indexer:
         return True
 
     def _catch_up(self, start: int, end: int, dense_from: int) -> None:
-        if end - start < 2 * self.config.initial_range or not self.config.prefetch:
+        if end - start < self.source.span or not self.config.prefetch:
             chunks: Any = self.source.ranges(start, end, dense_from=dense_from)
             prefetch = None
         else:
             # A source of its own for the thread: one HTTP connection each.
             rpc = Rpc(self.settings.rpc_url, timeout=self.config.rpc_timeout)
-            source = LogSource(rpc, self.address, self.config)
+            source = LogSource(rpc, self.address, self.config, self.deployment.chain_id)
             source.span = self.source.span
             prefetch = Prefetcher(source, start, end, dense_from=dense_from,
                                   depth=self.config.prefetch)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from indexer.decode import EVENT_COLUMNS, Event
@@ -60,10 +59,6 @@ class Cursor:
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
 
 
 class Sink:
@@ -279,20 +274,16 @@ class Sink:
         cur = self._cur(conn)
         c, contract = self.chain_id, self.contract
         next_id = self.next_event_id(conn) if events else 0
-        rows: list[tuple[Any, ...]] = []
         docs: list[tuple[int, int, str]] = []
         for ev in events:
-            ev.id = next_id
+            # Rows are the events themselves (lists in column order): only the id is filled in.
+            ev[0] = next_id
+            ev[1] = c
+            ev[2] = contract
+            if ev.docs:
+                docs.extend((next_id, i, d) for i, d in enumerate(ev.docs))
             next_id += 1
-            rows.append((
-                ev.id, c, contract, ev.block_number, ev.block_hash, ev.block_time, ev.tx_hash,
-                ev.log_index, ev.name, ev.subject_id, ev.enterprise_id, ev.counterparty_id,
-                ev.child_id, ev.biz_step, ev.disposition, ev.location, ev.event_time,
-                ev.epcis_hash, ev.account, _json(ev.documents), _json(ev.data),
-            ))
-            if ev.documents:
-                docs.extend((next_id - 1, i, d) for i, d in enumerate(ev.documents))
-        self._insert(cur, "ledger_event", EVENT_COLUMNS, rows)
+        self._insert(cur, "ledger_event", EVENT_COLUMNS, events)
         self._insert(cur, "document", ("event_id", "position", "doc_hash"), docs)
         if events:
             st = self.load_state(conn, keys_of(events))

@@ -156,9 +156,10 @@ class ChainChanged(IndexerError):
 class LogSource:
     """Reads the ledger's logs with `eth_getLogs` in block spans that adapt to the node."""
 
-    def __init__(self, rpc: Rpc, address: str, config: IndexerConfig) -> None:
+    def __init__(self, rpc: Rpc, address: str, config: IndexerConfig, chain_id: int = 0) -> None:
         self.rpc = rpc
         self.address = address.lower()
+        self.chain_id = chain_id
         self.config = config
         self.topics = [sorted(TOPIC0.values())]
         self.span = config.initial_range
@@ -218,7 +219,7 @@ class LogSource:
             return
         for e, res in zip(wanted, results, strict=True):
             # Subject(kind, disposition, ...): word 1 is the disposition at the end of that block.
-            e.disposition = int(res[66:130], 16) if isinstance(res, str) and len(res) >= 130 else None
+            e[14] = int(res[66:130], 16) if isinstance(res, str) and len(res) >= 130 else None
 
     # ------------------------------------------------------------------ one range
     def fetch(self, start: int, end: int, *, dense_from: int) -> Chunk:
@@ -248,7 +249,7 @@ class LogSource:
             self.span = min(cfg.max_range, self.span * 2)
         elif n > cfg.target_logs:
             self.span = max(cfg.min_range, int(self.span * cfg.target_logs / n))
-        events = decode_logs(logs)
+        events = decode_logs(logs, self.chain_id, self.address)
         wanted = {e.block_number for e in events}
         wanted.add(stop)
         if dense:
@@ -257,10 +258,10 @@ class LogSource:
         if before is not None and headers[stop].hash != before.hash:
             raise ChainChanged(f"block {stop} changed while its logs were read")
         for e in events:
-            h = headers[e.block_number]
-            if e.block_hash != h.hash:
-                raise ChainChanged(f"log of block {e.block_number} is not on the current chain")
-            e.block_time = h.timestamp
+            h = headers[e[3]]
+            if e[4] != h.hash:
+                raise ChainChanged(f"log of block {e[3]} is not on the current chain")
+            e[5] = h.timestamp
         if dense:
             for k in range(max(start, dense_from) + 1, stop + 1):
                 if headers[k].parent_hash != headers[k - 1].hash:

@@ -48,7 +48,7 @@ def _key(ev: Event) -> tuple[int, int]:
 
 
 def _values(ev: Event) -> tuple[object, ...]:
-    return (ev.block_number, ev.block_hash, ev.block_time, ev.tx_hash, ev.log_index, *ev.body())
+    return ev.chain_values()
 
 
 def verify(settings: Settings, config: IndexerConfig | None = None, *, limit: int = 1000
@@ -70,7 +70,7 @@ def verify(settings: Settings, config: IndexerConfig | None = None, *, limit: in
         if cursor is None:
             report.differences.append("nothing indexed yet: the mirror has no cursor")
             return report
-        source = LogSource(rpc, deployment.ledger.address, config)
+        source = LogSource(rpc, deployment.ledger.address, config, deployment.chain_id)
         node = source.maybe_headers([cursor.block_number])[cursor.block_number]
         if node is None or node.hash != cursor.block_hash:
             report.differences.append(

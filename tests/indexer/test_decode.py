@@ -153,9 +153,10 @@ def test_event_round_trips_through_a_row() -> None:
     rng = random.Random(1)
     body = ("EventRecorded", "0x" + rng.randbytes(32).hex(), 3, None, None, 9, 4, 123, 456,
             "0x" + "00" * 32, "0x" + "aa" * 20, ["0x" + "bb" * 32], {})
-    ev = Event(5, "0x" + "cc" * 32, "0x" + "dd" * 32, 7, body)
-    row = {"id": 1, "block_time": 99, "event": ev.name, "block_number": 5, "block_hash": ev.block_hash,
-           "tx_hash": ev.tx_hash, "log_index": 7}
+    ev = Event.make(1, "0x" + "ee" * 20, 5, "0x" + "cc" * 32, "0x" + "dd" * 32, 7, body)
+    row = {"id": 1, "block_time": 99, "event": ev.name, "block_number": 5,
+           "block_hash": ev.block_hash, "tx_hash": ev.tx_hash, "log_index": 7, "chain_id": 1,
+           "contract": ev.contract}
     row.update({k: getattr(ev, k) for k in (
         "subject_id", "enterprise_id", "counterparty_id", "child_id", "biz_step", "disposition",
         "location", "event_time", "epcis_hash", "account", "documents", "data")})
