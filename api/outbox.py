@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
 import time
 from datetime import datetime, timedelta
@@ -170,9 +171,16 @@ def execute(
     payload: dict[str, Any],
     idempotency_key: str | None = None,
     epcis: list[tuple[str, str, dict[str, Any]]] | None = None,
+    dedupe: bool = True,
 ) -> WriteResult:
-    """Store, send, wait until mined; the same key (or the same request) answers the first result."""
+    """Store, send, wait until mined; the same key answers the first result.
+
+    Without a key, a request identical to an earlier one (`dedupe`) answers the earlier result;
+    records whose time the server chose are never identical, so they are not deduplicated.
+    """
     rhash = request_hash(enterprise_id, op, payload)
+    if idempotency_key is None and not dedupe:
+        idempotency_key = "auto-" + secrets.token_hex(16)
     key = f"{enterprise_id}:{idempotency_key or rhash}"
     entry = session.exec(select(OutboxEntry).where(OutboxEntry.idempotency_key == key)).first()
     if entry is not None:

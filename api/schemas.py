@@ -243,10 +243,18 @@ class CertificationInfo(BaseModel):
 
 
 class LinksetEntry(BaseModel):
-    anchor: str
-    links: dict[str, list[Link]] = Field(
-        description="RFC 9264 link relations: full GS1 link type URIs as keys"
+    """RFC 9264: the anchor, and each link relation (a full GS1 link type URI) as a key."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "additionalProperties": {"type": "array", "items": {"$ref": "#/components/schemas/Link"}},
+            "examples": [{"anchor": ITEM_URI_EXAMPLE, "https://gs1.org/voc/pip": [
+                {"href": "https://id.silktrace.example/pages" + ITEM_PATH_EXAMPLE}]}],
+        },
     )
+
+    anchor: str
 
 
 class Linkset(BaseModel):

@@ -485,7 +485,7 @@ def record(
     return outbox.execute(
         state, session, enterprise_id=principal.enterprise_id, op="record",
         payload={"record": outbox.record_to_json(rec)}, idempotency_key=idempotency_key,
-        epcis=[(h, subject.subject_id, body)],
+        epcis=[(h, subject.subject_id, body)], dedupe=fields.event_time is not None,
     )
 
 
@@ -565,7 +565,7 @@ def pack(
         state, session, enterprise_id=principal.enterprise_id, op="direct",
         payload={"fn": "unpack" if unpack else "pack",
                  "args": outbox.enc([unit.id_bytes, [c.id_bytes for c in children]])},
-        idempotency_key=idempotency_key, epcis=[(h, unit.subject_id, body)],
+        idempotency_key=idempotency_key, epcis=[(h, unit.subject_id, body)], dedupe=False,
     )
 
 

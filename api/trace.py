@@ -203,6 +203,8 @@ class Resolver:
             pos = (p["block_number"], p["log_index"])
             if pos < start or (end is not None and pos >= end):
                 continue
+            sscc = self.sscc_of(conn, p["subject_id"])
+            out.append((p, f"unit:{sscc}" if sscc else f"unit:{p['subject_id']}"))
             if p["event"] == "Packed":
                 open_pack = p
             elif open_pack is not None:
