@@ -271,15 +271,28 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
 
     /// @inheritdoc ITraceLedger
     function submitSigned(SignedRecord calldata signed) external whenNotPaused {
-        _applySigned(signed);
+        address signer = _verifySigned(signed);
+        (uint32 actor, uint8 roles) = _actor(signer);
+        _apply(actor, roles, signer, signed.record);
     }
 
     /// @inheritdoc ITraceLedger
     function submitSignedBatch(SignedRecord[] calldata batch) external whenNotPaused {
         uint256 n = batch.length;
         if (n == 0) revert TraceLedgerEmptyBatch();
+        address lastSigner;
+        uint32 actor;
+        uint8 roles;
         for (uint256 i; i < n; ++i) {
-            _applySigned(batch[i]);
+            SignedRecord calldata signed = batch[i];
+            address signer = _verifySigned(signed);
+            // A relayer groups each signer's records: look the enterprise up once per run of records. Nothing
+            // in a batch can change an enterprise, so the cached roles and suspension stay true.
+            if (signer != lastSigner) {
+                (actor, roles) = _actor(signer);
+                lastSigner = signer;
+            }
+            _apply(actor, roles, signer, signed.record);
         }
     }
 
@@ -367,18 +380,18 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
 
     // ================================================================== internal: records
 
-    /// @dev Checks a relayed record's deadline, signature and nonce, then applies it as its signer.
-    function _applySigned(SignedRecord calldata signed) private {
-        if (block.timestamp > signed.deadline) revert TraceLedgerExpiredSignature(signed.deadline, block.timestamp);
-        address signer = signed.signer;
-        bytes32 digest = _hashTypedDataV4(_recordHash(signed.record, signed.nonce, signed.deadline));
+    /// @dev Checks a relayed record's deadline, signature and nonce (consuming it) and returns its signer.
+    function _verifySigned(SignedRecord calldata signed) private returns (address signer) {
+        uint256 deadline = signed.deadline;
+        if (block.timestamp > deadline) revert TraceLedgerExpiredSignature(deadline, block.timestamp);
+        uint256 nonce = signed.nonce;
+        signer = signed.signer;
+        bytes32 digest = _hashTypedDataV4(_recordHash(signed.record, nonce, deadline));
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signed.signature);
         if (err != ECDSA.RecoverError.NoError || recovered != signer) {
             revert TraceLedgerInvalidSigner(recovered, signer);
         }
-        _useCheckedNonce(signer, signed.nonce);
-        (uint32 actor, uint8 roles) = _actor(signer);
-        _apply(actor, roles, signer, signed.record);
+        _useCheckedNonce(signer, nonce);
     }
 
     /// @dev The one place a record takes effect, whether submitted directly or relayed.
@@ -420,17 +433,18 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         if (TraceCodes.isHolderStep(step)) {
             if (step <= TraceCodes.STEP_UNPACKING) revert TraceLedgerStepNotAllowed(Action.Event, step);
             uint8 flags = s.flags;
+            uint32 holder = s.holder;
             if (flags & FLAG_ENDED != 0) {
                 // Only a return reopens custody, by the last holder or an importer taking the goods back.
                 if (step != TraceCodes.STEP_RETURN) revert TraceLedgerCustodyEnded(r.subject);
-                if (s.holder != actor && roles & TraceCodes.ROLE_IMPORTER == 0) {
-                    revert TraceLedgerNotResponsible(r.subject, actor, s.holder);
+                if (holder != actor && roles & TraceCodes.ROLE_IMPORTER == 0) {
+                    revert TraceLedgerNotResponsible(r.subject, actor, holder);
                 }
                 s.flags = flags & ~FLAG_ENDED;
                 s.holder = actor;
             } else {
                 if (flags & FLAG_PACKED != 0) revert TraceLedgerSubjectPacked(r.subject, _parent[r.subject]);
-                if (s.holder != actor) revert TraceLedgerNotResponsible(r.subject, actor, s.holder);
+                if (holder != actor) revert TraceLedgerNotResponsible(r.subject, actor, holder);
                 if (TraceCodes.endsCustody(step)) {
                     if (s.pendingReceiver != 0) revert TraceLedgerHandoverPending(r.subject, s.pendingReceiver);
                     s.flags = flags | FLAG_ENDED;
@@ -628,24 +642,25 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         if (e.roles == 0) revert TraceLedgerUnknownEnterprise(enterpriseId);
     }
 
-    /// @dev EIP-712 struct hash of a record with its nonce and deadline.
-    function _recordHash(Record calldata r, uint256 nonce, uint256 deadline) private pure returns (bytes32) {
-        return keccak256(
-            abi.encode(
-                RECORD_TYPEHASH,
-                r.action,
-                r.subject,
-                r.bizStep,
-                r.disposition,
-                r.counterparty,
-                r.location,
-                r.eventTime,
-                r.epcisHash,
-                keccak256(abi.encodePacked(r.documents)),
-                nonce,
-                deadline
-            )
-        );
+    /// @dev EIP-712 struct hash of a record with its nonce and deadline, built in scratch memory: the eight
+    /// static fields are copied from calldata as they are, so any non-canonical encoding changes the hash and
+    /// fails the signature check instead of being silently cleaned.
+    function _recordHash(Record calldata r, uint256 nonce, uint256 deadline) private pure returns (bytes32 h) {
+        bytes32[] calldata documents = r.documents;
+        bytes32 typeHash = RECORD_TYPEHASH;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            let size := shl(5, documents.length)
+            calldatacopy(m, documents.offset, size)
+            let documentsHash := keccak256(m, size)
+            mstore(m, typeHash)
+            // action, subject, bizStep, disposition, counterparty, location, eventTime, epcisHash
+            calldatacopy(add(m, 0x20), r, 0x100)
+            mstore(add(m, 0x120), documentsHash)
+            mstore(add(m, 0x140), nonce)
+            mstore(add(m, 0x160), deadline)
+            h := keccak256(m, 0x180)
+        }
     }
 
     /// @dev OpenZeppelin StandardMerkleTree leaf of an item id (double hashed against second preimages).
