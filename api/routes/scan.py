@@ -157,7 +157,7 @@ class ScannerFiles:
         source = (self.app_dir / "sw.js").read_text(encoding="utf-8")
         block = (
             f"const VERSION = {json.dumps(self.version())};\n"
-            f"const ASSETS = {json.dumps(self.assets())};"
+            f"const ASSETS = {json.dumps(self.assets(), separators=(',', ':'))};"
         )
         return _ASSETS_BLOCK.sub(lambda _: block, source, count=1)
 

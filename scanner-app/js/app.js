@@ -32,6 +32,7 @@ const ui = {
   tech: $("tech"),
   again: $("again"),
   lang: $("lang"),
+  shareLocation: $("share-location"),
   net: $("net"),
   resultTitle: $("result-title"),
 };
@@ -178,6 +179,7 @@ function hashFor(link) {
 function openResult(link, { push }) {
   if (scanner) scanner.stop();
   showScanMessage(null);
+  refreshPosition();
   if (push) history.pushState({ code: link.raw }, "", hashFor(link));
   result = { link, sig: null, subject: null, load: { phase: "loading", trace: null, seconds: 0 } };
   ui.scanView.hidden = true;
@@ -199,9 +201,38 @@ function openResult(link, { push }) {
   loadTrace();
 }
 
+// ------------------------------------------------------------------------------------ location
+
+// Opt-in: a coarse position (0.1 degree, about 10 km) sent with the scan lets the resolver notice
+// one code scanned far apart in a short time (a copied code).
+const LOCATION_KEY = "silktrace.shareLocation";
+let position = null; // {lat, lon, at}
+
+function refreshPosition() {
+  if (!ui.shareLocation.checked || !navigator.geolocation) return;
+  navigator.geolocation.getCurrentPosition(
+    (pos) => {
+      const round = (v) => Math.round(v * 10) / 10;
+      position = { lat: round(pos.coords.latitude), lon: round(pos.coords.longitude),
+        at: Date.now() };
+    },
+    () => {
+      position = null;
+    },
+    { enableHighAccuracy: false, maximumAge: 10 * 60 * 1000, timeout: 8000 },
+  );
+}
+
 function traceUrl(link) {
+  const query = new URLSearchParams();
   const sig = link.params.get("sig");
-  return config.resolver + link.path + (sig ? `?sig=${encodeURIComponent(sig)}` : "");
+  if (sig) query.set("sig", sig);
+  if (ui.shareLocation.checked && position && Date.now() - position.at < 15 * 60 * 1000) {
+    query.set("lat", String(position.lat));
+    query.set("lon", String(position.lon));
+  }
+  const qs = query.toString();
+  return config.resolver + link.path + (qs ? `?${qs}` : "");
 }
 
 async function loadTrace() {
@@ -349,6 +380,22 @@ function init() {
     if (text) handleText(text, "manual");
   });
   ui.again.addEventListener("click", () => showScanner({ push: true }));
+  try {
+    ui.shareLocation.checked = localStorage.getItem(LOCATION_KEY) === "1";
+  } catch {
+    ui.shareLocation.checked = false;
+  }
+  if (!navigator.geolocation) ui.shareLocation.disabled = true;
+  ui.shareLocation.addEventListener("change", () => {
+    try {
+      localStorage.setItem(LOCATION_KEY, ui.shareLocation.checked ? "1" : "0");
+    } catch {
+      /* storage blocked */
+    }
+    if (ui.shareLocation.checked) refreshPosition();
+    else position = null;
+  });
+  refreshPosition();
   window.addEventListener("popstate", route);
   window.addEventListener("online", () => {
     updateNet();
