@@ -33,6 +33,7 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
     uint256 public constant MAX_CLOCK_SKEW = 1 hours;
 
     /// @notice EIP-712 type hash of {ITraceLedger-Record} with its nonce and deadline.
+    // solhint-disable-next-line gas-small-strings
     bytes32 public constant RECORD_TYPEHASH = keccak256(
         "Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents,uint256 nonce,uint256 deadline)"
     );
@@ -280,10 +281,10 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
     function submitSignedBatch(SignedRecord[] calldata batch) external whenNotPaused {
         uint256 n = batch.length;
         if (n == 0) revert TraceLedgerEmptyBatch();
-        address lastSigner;
-        uint32 actor;
-        uint8 roles;
-        for (uint256 i; i < n; ++i) {
+        address lastSigner = address(0);
+        uint32 actor = 0;
+        uint8 roles = 0;
+        for (uint256 i = 0; i < n; ++i) {
             SignedRecord calldata signed = batch[i];
             address signer = _verifySigned(signed);
             // A relayer groups each signer's records: look the enterprise up once per run of records. Nothing
@@ -387,6 +388,8 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         uint256 nonce = signed.nonce;
         signer = signed.signer;
         bytes32 digest = _hashTypedDataV4(_recordHash(signed.record, nonce, deadline));
+        // The error's argument only details a malformed signature, which fails here either way.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signed.signature);
         if (err != ECDSA.RecoverError.NoError || recovered != signer) {
             revert TraceLedgerInvalidSigner(recovered, signer);
