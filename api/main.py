@@ -102,16 +102,18 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
             if worker is not None:
                 worker.stop()
             state.scans.stop()
+            state.resolver.engine.dispose()
             state.engine.dispose()
 
     app = FastAPI(
         title="SilkTrace API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,
     )
+    # The resolver first: scans are most of the traffic and routes are matched in order.
+    app.include_router(resolver.router)
     for module in (health, enterprises, products, lots, events, custody, units, recalls, documents):
         app.include_router(module.router)
     app.include_router(qr.public)
     app.include_router(qr.router)
-    app.include_router(resolver.router)
     app.include_router(scan.make_router())
     install_error_handlers(app)
     return app

@@ -73,6 +73,7 @@ class ScanLog:
         self.min_scans = min_scans
         self.flush_interval_s = flush_interval_s
         self._buffer: list[dict[str, Any]] = []
+        self._pending: dict[str, list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -102,24 +103,34 @@ class ScanLog:
             return 0
         with self.engine.begin() as conn:
             conn.execute(insert(Scan.__table__), batch)  # type: ignore[attr-defined]
+        with self._lock:
+            # Only now are they readable from the table: until then `recent` reads them here.
+            for row in batch:
+                rows = self._pending.get(row["subject_id"])
+                if rows is not None:
+                    rows.remove(row)
+                    if not rows:
+                        del self._pending[row["subject_id"]]
         return len(batch)
 
     def record(self, row: dict[str, Any]) -> None:
         with self._lock:
             self._buffer.append(row)
+            self._pending.setdefault(row["subject_id"], []).append(row)
 
     def recent(self, conn: Connection, subject_id: str) -> list[tuple[float, float | None, float | None, str]]:
         """(time, lat, lon, client) of the item's latest scans, newest first."""
+        from api.trace import fetch_all
+
         rows = [
-            (r[0], r[1], r[2], r[3]) for r in conn.execute(
-                text("SELECT scanned_at, lat, lon, client_hash FROM scan WHERE subject_id = :s "
-                     "ORDER BY scanned_at DESC LIMIT :n"),
-                {"s": subject_id, "n": RECENT},
+            (r[0], r[1], r[2], r[3]) for r in fetch_all(
+                conn, "SELECT scanned_at, lat, lon, client_hash FROM scan WHERE subject_id = ? "
+                "ORDER BY scanned_at DESC LIMIT ?", (subject_id, RECENT),
             )
         ]
         with self._lock:
-            pending = [(b["scanned_at"], b["lat"], b["lon"], b["client_hash"]) for b in self._buffer
-                       if b["subject_id"] == subject_id]
+            pending = [(b["scanned_at"], b["lat"], b["lon"], b["client_hash"])
+                       for b in self._pending.get(subject_id, ())]
         if pending:
             rows = sorted(rows + pending, key=lambda r: -r[0])[:RECENT]
         return rows

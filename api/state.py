@@ -82,10 +82,15 @@ class AppState:
     resolver: Any = None  # api.trace.Resolver
     scans: Any = None  # api.scans.ScanLog
     client_secret: bytes = b""  # keys the hash of scanning clients
+    _next_connect: float = 0.0
 
     # ------------------------------------------------------------------ chain
     def connect_chain(self) -> None:
         """Connect and load the deployment; keeps the reason if the chain is not usable yet."""
+        now = time.monotonic()
+        if now < self._next_connect:
+            return  # a dead node must not cost every request a connection attempt
+        self._next_connect = now + 2.0
         try:
             w3 = connect(self.settings.rpc_url, timeout=30.0)
             deployment = Deployment.load(self.settings.deployment_file)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -20,7 +21,6 @@ from api.scans import CloneVerdict
 from api.signing import parse_sig, verify_qr
 from api.state import AppState, TTLCache
 from silktrace import gs1
-from silktrace.merkle import verify as merkle_verify
 from silktrace.vocab import (
     DISPOSITION_BY_CODE,
     DISPOSITION_LABEL,
@@ -42,6 +42,16 @@ EVENT_COLS = ("id, event, subject_id, enterprise_id, counterparty_id, child_id, 
 SUBJECT_COLS = ("subject_id, kind, holder_id, pending_receiver_id, disposition, recalled, ended, "
                 "parent_id, lot_id, items_root, item_count, manifest_hash")
 CONSUMER_RECEIPT = 36
+SHARED_STEPS = "_steps_json"  # key of the pre-serialised steps (never sent as such)
+
+
+def dumps(trace: dict[str, Any]) -> bytes:
+    """The trace as JSON; a lot's shared steps are spliced in already serialised."""
+    shared = trace.get(SHARED_STEPS)
+    if shared is None:
+        return orjson.dumps(trace)
+    body = {k: v for k, v in trace.items() if k not in ("steps", SHARED_STEPS)}
+    return orjson.dumps(body)[:-1] + b',"steps":' + shared + b"}"
 
 
 def role_names(roles: int) -> list[str]:
@@ -92,13 +102,21 @@ class LotContext:
     positions: list[tuple[int, int]]  # (block, log index) of each step
     state: dict[str, Any]  # responsible, recalled etc. of the lot
     chain_root: bytes | None  # the items root as the chain says, None if unreachable
+    steps_json: bytes = b"[]"  # `steps` serialised once for every item that shares them
 
 
 class Resolver:
     """Builds traces; one per application."""
 
     def __init__(self, state: AppState) -> None:
+        from silktrace.db import create_db_engine
+
         self.state = state
+        # Resolution only reads: no liveness ping and no rollback per checkout (each a round trip
+        # on PostgreSQL); a dead pooled connection fails one request and is replaced.
+        self.engine = create_db_engine(
+            state.settings.sql_url(), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
+        )
         self.lots = TTLCache(1.0, 10_000)
         self.names_cache = TTLCache(5.0, 4)
         self.mirror = TTLCache(1.0, 4)
@@ -306,9 +324,10 @@ class Resolver:
                 "items_root": lot_row["items_root"] if lot_row else None,
                 "manifest_hash": lot_row["manifest_hash"] if lot_row else None,
             }
+        steps = self.render(names, events)
         return LotContext(
             lot_row=lot_row, lot_info=lot_info, product=self.product(conn, names, gtin), issuer=issuer,
-            steps=self.render(names, events),
+            steps=steps, steps_json=orjson.dumps(steps),
             positions=[(e["block_number"], e["log_index"]) for e, _ in events],
             state=self.current(conn, lot_row), chain_root=self.chain_root(lot_id) if lot_row else None,
         )
@@ -341,6 +360,20 @@ class Resolver:
                 return None
 
         return self.state.chain_cache.get(("item", item_id), read)
+
+    def tree(self, lot_id: str) -> Any:
+        from api.manifest import TreeFile
+
+        tree = self._trees.get(lot_id)
+        if tree is None:
+            path = self.state.settings.data_dir / "manifests" / f"{lot_id}.tree"
+            if not path.exists():
+                return None
+            tree = TreeFile(path)
+            if len(self._trees) > 256:
+                self._trees.clear()
+            self._trees[lot_id] = tree
+        return tree
 
     def proof(self, lot_id: str, item_id: str) -> list[bytes] | None:
         from api.manifest import TreeFile
@@ -453,11 +486,13 @@ class Resolver:
             return out
         item_id = "0x" + link.subject_id.hex()
         out["subject_id"] = item_id
-        member = conn.execute(
-            text("SELECT lot_id FROM manifest_item WHERE item_id = :i"), {"i": item_id}
-        ).first()
-        item_row = self.subject_row(conn, item_id)
-        in_lot = member is not None and ctx.lot_row is not None
+        # One indexed lookup answers the common case: a Merkle-registered item not split yet.
+        hit = fetch_one(conn, "SELECT m.lot_id, s.subject_id FROM manifest_item m LEFT JOIN subject s "
+                        "ON s.chain_id = ? AND s.subject_id = m.item_id WHERE m.item_id = ?",
+                        (self.chain_id, item_id))
+        member = hit is not None
+        item_row = self.subject_row(conn, item_id) if hit is None or hit[1] is not None else None
+        in_lot = member and ctx.lot_row is not None
         steps = ctx.steps
         cur = ctx.state if in_lot else None
         verified = False
@@ -480,11 +515,15 @@ class Resolver:
             chain = self.chain_item(item_id)
             verified = chain is not None and int(chain["kind"]) == 1
         elif in_lot:
-            proof = self.proof(lot_id, item_id)
-            verified = (proof is not None and ctx.chain_root is not None
-                        and merkle_verify(ctx.chain_root, bytes.fromhex(item_id[2:]), proof))
+            # The tree file's root was checked against the chain's (per lot, cached): finding the
+            # item's leaf in it proves membership without hashing a proof on every scan.
+            tree = self.tree(lot_id)
+            verified = (tree is not None and ctx.chain_root is not None and tree.root == ctx.chain_root
+                        and tree.find(bytes.fromhex(item_id[2:])) is not None)
         sig = self.signature(conn, names, link, ctx.issuer)
         out["steps"] = steps
+        if steps is ctx.steps:
+            out[SHARED_STEPS] = ctx.steps_json
         out["status"] = self._status(
             registered=in_lot or item_row is not None, verified=verified, cur=cur, sig=sig,
             names=names, clone=clone.as_dict() if clone else no_clone, conn=conn, genuine_needs_sig=True,
@@ -513,3 +552,22 @@ class Resolver:
 
 def now() -> float:
     return time.time()
+
+
+def fetch_one(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    """One row through the driver's cursor: the hot path skips SQLAlchemy's result machinery."""
+    return _cursor(conn, sql, params).fetchone()
+
+
+def fetch_all(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    return list(_cursor(conn, sql, params).fetchall())
+
+
+def _cursor(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cur = raw.cursor()
+    cur.execute(sql, params)
+    return cur

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -17,6 +17,7 @@ from api.routes.common import PUBLIC_ERRORS
 from api.scans import client_hash, coarse
 from api.schemas import CertificationInfo, Linkset, RecallStatus, TraceResponse
 from api.state import AppState
+from api.trace import dumps
 from silktrace import gs1
 from silktrace.errors import GS1Error
 
@@ -93,7 +94,7 @@ def resolve(state: AppState, request: Request, link: gs1.DigitalLink, lat: float
             lon: float | None, log_scan: bool = True) -> dict[str, Any]:
     """The trace, with the scan logged and the clone heuristics applied to items."""
     resolver = state.resolver
-    with state.engine.connect() as conn:
+    with state.resolver.engine.connect() as conn:
         trace = resolver.trace(conn, link)
         if link.kind == "item" and log_scan:
             now = time.time()
@@ -132,7 +133,7 @@ def linkset(state: AppState, link: gs1.DigitalLink) -> dict[str, Any]:
 def _json(body: Any, media_type: str = "application/json") -> Response:
     # Built by hand instead of through response_model: the hot path skips a second validation;
     # tests check the body against TraceResponse.
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(),
+    return Response(dumps(body) if isinstance(body, dict) and "steps" in body else orjson.dumps(body),
                     media_type=media_type, headers={"Vary": "Accept, Accept-Language"})
 
 
@@ -220,7 +221,7 @@ async def page_item(
 async def recall_status(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDep) -> RecallStatus:
     """gs1:recallStatus target: whether the item (its lot, its units) is recalled."""
     link = _link(gtin, lot, serial, None)
-    with state.engine.connect() as conn:
+    with state.resolver.engine.connect() as conn:
         trace = state.resolver.trace(conn, link)
     recalls = []
     open_: dict[str, dict[str, Any]] = {}
@@ -242,7 +243,7 @@ async def recall_status(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDe
 async def certifications(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDep) -> CertificationInfo:
     """gs1:certificationInfo target: every document the item's trace cites (hashes; public ones linked)."""
     link = _link(gtin, lot, serial, None)
-    with state.engine.connect() as conn:
+    with state.resolver.engine.connect() as conn:
         trace = state.resolver.trace(conn, link)
     seen: dict[str, Any] = {}
     for s in trace["steps"]:
