@@ -106,17 +106,14 @@ def fill_sql(url: str, lots: list[dict[str, Any]], gtin: str, eid: int, account:
     engine = create_db_engine(url)
     create_tables(engine)
     now = time.strftime("%Y-%m-%d %H:%M:%S")
+    ph = "?" if url.startswith("sqlite") else "%s"
     with engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO enterprise_profile (enterprise_id, chain_id, name_zh, name_en, credit_code, country, "
-            "roles, account, custodial, metadata_hash, created_at) VALUES (%s)" % ",".join(["?"] * 11)
-            if url.startswith("sqlite") else
-            "INSERT INTO enterprise_profile (enterprise_id, chain_id, name_zh, name_en, credit_code, country, "
-            "roles, account, custodial, metadata_hash, created_at) VALUES (%s)" % ",".join(["%s"] * 11),
+            f"roles, account, custodial, metadata_hash, created_at) VALUES ({','.join([ph] * 11)})",
             (eid, 31337, "泉州基准进口公司", "Quanzhou Bench Import", "91350500MA2XQK9999", "CN", 5,
              account.lower(), False, "0x" + "02" * 32, now),
         )
-    ph = "?" if url.startswith("sqlite") else "%s"
     with engine.begin() as conn:
         conn.exec_driver_sql(
             f"INSERT INTO signing_key (enterprise_id, purpose, version, public, status, created_at) "
