@@ -30,7 +30,7 @@ TEMPLATES = Environment(
 GS1_VOC = "https://gs1.org/voc/"
 LINK_TYPES = ("gs1:pip", "gs1:traceability", "gs1:recallStatus", "gs1:certificationInfo")
 
-Gtin = Annotated[str, Path(pattern=r"^\d{8,14}$", examples=["09312345000012"])]
+Gtin = Annotated[str, Path(pattern=r"^(\d{8}|\d{12,14})$", examples=["09312345000012"])]
 LotCode = Annotated[str, Path(min_length=1, max_length=60, examples=["AU2026A"])]
 Serial = Annotated[str, Path(min_length=1, max_length=60, examples=["000001"])]
 Sig = Annotated[str | None, Query(max_length=200, description="QR signature (docs/qr-signature.md)")]
@@ -207,11 +207,13 @@ async def trace_item(
     return _json(resolve(state, request, _link(gtin, lot, serial, sig), lat, lon))
 
 
-@router.get("/pages/01/{gtin}/10/{lot}/21/{serial}", response_class=HTMLResponse)
+@router.get("/pages/01/{gtin}/10/{lot}/21/{serial}", response_class=Response,
+            responses={200: {"content": {"text/html": {"schema": {"type": "string"}}},
+                             "description": "the consumer page"}})
 async def page_item(
     gtin: Gtin, lot: LotCode, serial: Serial, request: Request, state: StateDep, sig: Sig = None,
     lang: Lang = None,
-) -> HTMLResponse:
+) -> Response:
     """gs1:pip target: the consumer page (zh/en)."""
     trace = resolve(state, request, _link(gtin, lot, serial, sig), None, None)
     return html_page(state, request, trace, _lang(request, lang))
@@ -267,7 +269,9 @@ async def resolver_description(state: StateDep) -> dict[str, Any]:
 
 
 
-@router.get("/linkset/01/{gtin}/10/{lot}/21/{serial}", response_model=Linkset)
+@router.get("/linkset/01/{gtin}/10/{lot}/21/{serial}", response_model=Linkset, response_class=Response,
+            responses={200: {"content": {"application/linkset+json": {
+                "schema": {"$ref": "#/components/schemas/Linkset"}}}}})
 async def linkset_item(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDep, sig: Sig = None) -> Response:
     """The item's linkset (same as linkType=all)."""
     return _json(linkset(state, _link(gtin, lot, serial, sig)), "application/linkset+json")
