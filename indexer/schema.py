@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+# 64-bit ids; on SQLite an INTEGER PRIMARY KEY (64-bit there too) is the rowid itself, which saves
+# the separate primary-key index on every insert.
+ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class IndexerCursor(SQLModel, table=True):
@@ -47,7 +51,7 @@ class LedgerEvent(SQLModel, table=True):
         Index("ix_ledger_event_chain_block", "chain_id", "block_number", "log_index"),
     )
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
     chain_id: int = Field(sa_type=BigInteger)
     contract: str = Field(max_length=42)
     block_number: int = Field(sa_type=BigInteger)
@@ -124,7 +128,7 @@ class Recall(SQLModel, table=True):
     __tablename__ = "recall"
     __table_args__ = (Index("ix_recall_subject", "chain_id", "subject_id"),)
 
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigInteger)
+    id: int | None = Field(default=None, primary_key=True, sa_type=ID)
     chain_id: int = Field(sa_type=BigInteger)
     subject_id: str = Field(max_length=66)
     recalled_event_id: int = Field(sa_type=BigInteger, foreign_key="ledger_event.id", ondelete="CASCADE")
