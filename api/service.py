@@ -541,6 +541,7 @@ def register_unit(
         payload={"fn": "registerUnit", "args": outbox.enc([
             subject.id_bytes, location_of(location_gln), when, bytes.fromhex(h[2:])])},
         idempotency_key=idempotency_key, epcis=[(h, subject.subject_id, body)],
+        dedupe=event_time is not None,
     )
     return subject, result
 
