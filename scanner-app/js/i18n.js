@@ -55,6 +55,7 @@ const TEXTS = {
     "result.now": "当前状态",
     "result.responsible": "当前责任方",
     "result.pending": "待接收方",
+    "result.lastResponsible": "最后责任方",
     "result.unnamed": "（未命名商品）",
 
     "badge.genuine": "正品码",
@@ -88,6 +89,7 @@ const TEXTS = {
     "recall.title": "该商品已被召回",
     "recall.reason": "原因：",
     "recall.noReason": "召回方没有公开原因说明。",
+    "recall.failedInspection": "{who}于{when}检验不合格。",
     "recall.by": "发起方：{who}，{when}",
     "recall.todo": "请您这样做：",
     "recall.todo1": "立即停止食用或使用该商品，妥善保存包装和购买凭证。",
@@ -209,6 +211,7 @@ const TEXTS = {
     "result.now": "Status now",
     "result.responsible": "Responsible now",
     "result.pending": "Waiting to be accepted by",
+    "result.lastResponsible": "Last responsible",
     "result.unnamed": "(unnamed product)",
 
     "badge.genuine": "Genuine code",
@@ -242,6 +245,7 @@ const TEXTS = {
     "recall.title": "This item has been recalled",
     "recall.reason": "Reason: ",
     "recall.noReason": "The recalling party has not published a reason.",
+    "recall.failedInspection": "Failed inspection by {who} on {when}.",
     "recall.by": "Recalled by {who}, {when}",
     "recall.todo": "What to do:",
     "recall.todo1": "Stop eating or using this product now. Keep the package and your receipt.",

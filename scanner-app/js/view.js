@@ -141,12 +141,27 @@ function recallStep(trace) {
     || (st.step && st.step.name === "recall"));
 }
 
-function recallReason(step) {
-  if (!step) return "";
-  if (step.reason) return loc(step.reason);
-  const docs = step.documents || [];
-  const titled = docs.find((d) => d.title);
-  return titled ? titled.title : "";
+function docLink(d) {
+  const title = d.title || d.doc_type || d.sha256.slice(0, 12);
+  return d.public && d.download_url ? h("a", { href: d.download_url, text: title })
+    : h("span", { text: title });
+}
+
+/** What the consumer is told about why: the recall's own reason or document, else the failed
+ * inspection before it. */
+function recallReasonNodes(trace, step) {
+  if (trace.recall && trace.recall.reason) return [loc(trace.recall.reason)];
+  if (step && step.reason) return [loc(step.reason)];
+  const docs = (step && step.documents) || [];
+  if (docs.length) return docs.map((d, i) => [i ? " · " : "", docLink(d)]).flat();
+  const failed = [...(trace.steps || [])].reverse()
+    .find((st) => st.inspection === "non_conformant");
+  if (failed) {
+    return [t("recall.failedInspection", { who: failed.enterprise ? loc(failed.enterprise.name) : "",
+      when: formatDate(failed.time) }),
+    ...(failed.documents || []).map((d) => [" ", docLink(d)]).flat()];
+  }
+  return [t("recall.noReason")];
 }
 
 export function renderAlerts(div, state, { onRetry, onCancel }) {
@@ -155,13 +170,12 @@ export function renderAlerts(div, state, { onRetry, onCancel }) {
   const status = trace && trace.status;
   if (status && status.recalled) {
     const step = recallStep(trace);
-    const reason = (trace.recall && loc(trace.recall.reason)) || recallReason(step);
     const importer = trace.product && trace.product.owner ? loc(trace.product.owner.name) : "";
     div.append(h("section", { class: "alert alert-bad", id: "recall", role: "alert",
       "aria-labelledby": "recall-title" },
     h("h2", { id: "recall-title" }, icon("bad"), t("recall.title")),
     h("p", { class: "recall-reason" }, h("strong", { text: t("recall.reason") }),
-      reason || t("recall.noReason")),
+      ...recallReasonNodes(trace, step)),
     step && step.enterprise ? h("p", { class: "muted-strong",
       text: t("recall.by", { who: loc(step.enterprise.name), when: formatTime(step.time) }) })
       : null,
@@ -236,7 +250,8 @@ export function renderItem(article, state) {
       row(t("result.code"), link.gtin),
       row(t("result.owner"), product && product.owner && loc(product.owner.name)),
       row(t("result.now"), status && status.disposition && loc(status.disposition.label)),
-      row(t("result.responsible"), status && status.responsible && loc(status.responsible.name)),
+      row(status && status.custody_ended ? t("result.lastResponsible") : t("result.responsible"),
+        status && status.responsible && loc(status.responsible.name)),
       row(t("result.pending"), status && status.pending_receiver
         && loc(status.pending_receiver.name))));
   article.setAttribute("aria-labelledby", "item-title");
@@ -291,9 +306,7 @@ export function renderTimeline(section, state) {
     const docs = (st.documents || []).length ? h("div", { class: "docs" },
       h("span", { class: "docs-label", text: t("timeline.docs") }),
       h("ul", {}, ...st.documents.map((d) => h("li", {},
-        d.public && d.download_url
-          ? h("a", { href: d.download_url, text: d.title || d.doc_type || shortHash(d.sha256) })
-          : h("span", { text: d.title || d.doc_type || shortHash(d.sha256) }),
+        docLink(d),
         d.public ? null : h("span", { class: "muted", text: ` (${t("timeline.docPrivate")})` })))))
       : null;
     list.append(h("li", { class: `step${authority ? " step-authority" : ""}${recall ? " step-recall" : ""}`,
@@ -331,7 +344,7 @@ export function routeStops(steps) {
       last.steps.push(st);
       continue;
     }
-    stops.push({ place: st.place, steps: [st], country: st.enterprise && st.enterprise.country });
+    stops.push({ place: st.place, steps: [st] });
   }
   return stops;
 }
@@ -349,12 +362,11 @@ export function renderRoute(section, state) {
       h("p", { class: "muted", text: t("route.none") }));
     return;
   }
-  // A strip of numbered stops (countries under them where the recorder's country is known),
-  // then the same stops as a list with their names, steps and dates.
+  // A strip of numbered stops, then the same stops as a list with their names, steps and dates.
   const gap = stops.length > 1 ? Math.min(64, 280 / (stops.length - 1)) : 0;
   const width = 40 + gap * (stops.length - 1);
-  const svg = s("svg", { class: "route-svg", viewBox: `0 0 ${width} 58`, role: "img",
-    "aria-labelledby": "route-title route-desc", width: "100%", height: 58,
+  const svg = s("svg", { class: "route-svg", viewBox: `0 0 ${width} 40`, role: "img",
+    "aria-labelledby": "route-title route-desc", width: "100%", height: 40,
     preserveAspectRatio: "xMinYMid meet" });
   svg.append(s("line", { x1: 20, y1: 20, x2: width - 20, y2: 20, class: "route-line" }));
   stops.forEach((stop, i) => {
@@ -365,11 +377,6 @@ export function renderRoute(section, state) {
       "text-anchor": "middle" });
     num.textContent = String(i + 1);
     svg.append(num);
-    if (stop.country && (i === 0 || stop.country !== stops[i - 1].country)) {
-      const cc = s("text", { x, y: 52, class: "route-cc", "text-anchor": "middle" });
-      cc.textContent = stop.country;
-      svg.append(cc);
-    }
   });
   const list = h("ol", { class: "route-list", id: "route-list" },
     ...stops.map((stop) => h("li", {},
