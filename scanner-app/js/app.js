@@ -81,6 +81,7 @@ function onCodes(texts) {
 function showScanMessage(kind, text) {
   scanMessage = kind ? { kind, text } : null;
   renderScanMessage();
+  if (kind) ui.scanMessage.scrollIntoView({ block: "nearest" });
 }
 
 function renderScanMessage() {

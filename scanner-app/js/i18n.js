@@ -75,6 +75,8 @@ const TEXTS = {
 
     "badge.verified": "已与区块链核对",
     "badge.verified.body": "记录已与区块链上的数据核对一致（区块 {block}）。",
+    "badge.verifiedOther": "以下是该编号正品的链上记录",
+    "badge.verifiedOther.body": "这些记录已与区块链核对（区块 {block}），但它们属于以此编号登记的正品，不能证明您手中的商品就是它。",
     "badge.notVerified": "未能与区块链核对",
     "badge.notVerified.body": "暂时无法连接区块链，以下记录来自丝路溯源的数据库。",
     "badge.noHistory": "未能加载记录",
@@ -102,6 +104,10 @@ const TEXTS = {
     "clone.scanned_too_often": "这个码被扫描的次数异常多。",
     "clone.todo": "如果您不是在签收后自己扫描，请向卖家核实，并拨打 12315 举报。",
 
+    "fake.title": "请不要相信这件商品的二维码",
+    "fake.body": "二维码没有通过签名验证，可能是假冒商品。",
+    "fake.todo1": "在核实之前，不要食用或使用该商品。",
+    "fake.todo2": "保留包装和购买凭证，联系卖家，并拨打 12315 举报。",
     "unknown.title": "查无此商品",
     "unknown.body": "丝路溯源没有这个商品的登记记录。如果二维码签名也无效，很可能是假冒商品。",
     "lotOnly.body": "这是批次码，以下显示整批商品的记录。",
@@ -231,6 +237,8 @@ const TEXTS = {
 
     "badge.verified": "Verified on the blockchain",
     "badge.verified.body": "The records were checked against the blockchain (block {block}).",
+    "badge.verifiedOther": "Below: the chain records of the genuine item with this number",
+    "badge.verifiedOther.body": "They were checked against the blockchain (block {block}), but they belong to the item registered under this number and do not prove that yours is that item.",
     "badge.notVerified": "Not verified on the blockchain",
     "badge.notVerified.body": "The blockchain could not be reached; the records below come from SilkTrace's database.",
     "badge.noHistory": "History not loaded",
@@ -258,6 +266,10 @@ const TEXTS = {
     "clone.scanned_too_often": "This code has been scanned unusually often.",
     "clone.todo": "If you did not scan it yourself after delivery, check with the seller and report it on 12315.",
 
+    "fake.title": "Do not trust this item's code",
+    "fake.body": "The code failed the signature check: the item may be counterfeit.",
+    "fake.todo1": "Do not eat or use the product until this is cleared up.",
+    "fake.todo2": "Keep the package and your receipt, contact the seller and report it on 12315.",
     "unknown.title": "Unknown item",
     "unknown.body": "SilkTrace has no record of this item. If the code's signature is not valid either, it is most likely counterfeit.",
     "lotOnly.body": "This is a lot code: the records of the whole lot are shown.",

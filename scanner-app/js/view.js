@@ -108,6 +108,9 @@ export function renderBadges(ul, state) {
   const phase = state.load.phase;
   if (phase === "loading" || phase === "slow") {
     ul.append(badge("wait", "badge-verified", t("badge.loading"), ""));
+  } else if (status && status.verified && genuine === false) {
+    ul.append(badge("info", "badge-verified", t("badge.verifiedOther"),
+      t("badge.verifiedOther.body", { block: status.mirror_block ?? "—" })));
   } else if (status && status.verified) {
     ul.append(badge("good", "badge-verified", t("badge.verified"),
       t("badge.verified.body", { block: status.mirror_block ?? "—" })));
@@ -168,6 +171,15 @@ export function renderAlerts(div, state, { onRetry, onCancel }) {
   fill(div);
   const { phase, trace, error, seconds } = state.load;
   const status = trace && trace.status;
+  const sigState = signatureState(state);
+  if (isGenuine(state) === false && sigState !== "valid" && phase !== "unknown") {
+    div.append(h("section", { class: "alert alert-bad", id: "counterfeit", role: "alert",
+      "aria-labelledby": "counterfeit-title" },
+    h("h2", { id: "counterfeit-title" }, icon("bad"), t("fake.title")),
+    h("p", { text: t("fake.body") }),
+    h("ol", { class: "todo" }, h("li", { text: t("fake.todo1") }),
+      h("li", { text: t("fake.todo2") }))));
+  }
   if (status && status.recalled) {
     const step = recallStep(trace);
     const importer = trace.product && trace.product.owner ? loc(trace.product.owner.name) : "";

@@ -147,6 +147,8 @@ def test_photo_of_a_forged_demo_code_is_not_genuine(
     page.wait_for_selector("#result-view[data-phase='done']")
     assert "非正品码" in page.locator("#badge-genuine").inner_text()
     assert "签名不匹配" in page.locator("#badge-genuine").inner_text()
+    assert "请不要相信" in page.locator("#counterfeit").inner_text()
+    assert page.locator("#badge-verified").get_attribute("data-state") == "info"
     shot(page, "demo-forged-zh")
 
 

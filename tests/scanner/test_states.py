@@ -117,6 +117,7 @@ def test_photo_of_a_forged_code_is_not_genuine(
     assert "Not genuine" in text
     assert "does not match" in text
     done(page)
+    assert "Do not trust this item's code" in page.locator("#counterfeit").inner_text()
     shot(page, "forged-en")
     assert not page.errors
 
