@@ -23,7 +23,14 @@ from indexer.decode import check_abi
 from indexer.errors import ChainMismatch, IndexerError, ReorgTooDeep, RpcError, Unavailable
 from indexer.metrics import Metrics
 from indexer.sink import Cursor, Sink, check_engine
-from indexer.source import ChainChanged, Chunk, Header, LogSource, Prefetcher, Rpc
+from indexer.source import (
+    ChainChanged,
+    Chunk,
+    Header,
+    LogSource,
+    Prefetcher,
+    Rpc,
+)
 from silktrace.chain import Deployment, connect
 from silktrace.config import Settings
 from silktrace.db import create_db_engine, create_tables
@@ -215,15 +222,11 @@ class Indexer:
         return True
 
     def _catch_up(self, start: int, end: int, dense_from: int) -> None:
+        prefetch: Any = None
         if end - start < self.source.span or not self.config.prefetch:
             chunks: Any = self.source.ranges(start, end, dense_from=dense_from)
-            prefetch = None
         else:
-            # A source of its own for the thread: one HTTP connection each.
-            rpc = Rpc(self.settings.rpc_url, timeout=self.config.rpc_timeout)
-            source = LogSource(rpc, self.address, self.config, self.deployment.chain_id)
-            source.span = self.source.span
-            prefetch = Prefetcher(source, start, end, dense_from=dense_from,
+            prefetch = Prefetcher(self.source, start, end, dense_from=dense_from,
                                   depth=self.config.prefetch)
             chunks = prefetch
         try:
@@ -243,9 +246,8 @@ class Indexer:
                 self._commit(pending)
         finally:
             if prefetch is not None:
-                self.source.span = source.span
+                self.source.span = prefetch.span
                 prefetch.close()
-                rpc.close()
 
     def _commit(self, chunks: list[Chunk]) -> None:
         """Write chunks in one transaction, after checking they extend the mirror's chain."""

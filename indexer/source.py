@@ -283,13 +283,22 @@ class Prefetcher:
     _DONE = object()
 
     def __init__(self, source: LogSource, start: int, end: int, *, dense_from: int, depth: int) -> None:
+        # A source of its own: one HTTP connection per thread.
+        own = LogSource(Rpc(source.rpc.url, timeout=source.rpc.timeout), source.address,
+                        source.config, source.chain_id)
+        own.span = source.span
+        self.source = own
         self.q: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._work, args=(source, start, end, dense_from), name="indexer-prefetch",
+            target=self._work, args=(own, start, end, dense_from), name="indexer-prefetch",
             daemon=True,
         )
         self._thread.start()
+
+    @property
+    def span(self) -> int:
+        return self.source.span
 
     def _work(self, source: LogSource, start: int, end: int, dense_from: int) -> None:
         try:
@@ -322,3 +331,5 @@ class Prefetcher:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(timeout=30)
+        self.source.rpc.close()
+
