@@ -251,8 +251,17 @@ async function loadTrace() {
     if (run !== loadRun) return;
     const ms = Date.now() - started;
     if (ms >= config.slowAfterMs) {
+      const wasSlow = current.load.phase === "slow";
       current.load = { ...current.load, phase: "slow", seconds: Math.round(ms / 1000) };
-      renderResult();
+      if (!wasSlow) {
+        renderResult();
+      } else {
+        // only the counter changes: keep the Cancel button (and its focus) in place
+        const text = t("load.slow", { s: current.load.seconds });
+        const line = document.querySelector("#progress p");
+        if (line) line.textContent = text;
+        document.querySelector("#progress [role=progressbar]")?.setAttribute("aria-valuetext", text);
+      }
     }
     if (ms >= config.traceTimeoutMs) {
       timedOut = true;
