@@ -26,9 +26,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.chain, pytest.mark.slow]
 # The delivered tin's steps, in chain order, as the demo records them: the lot's events, the split
 # that gives the tin a state of its own, then the tin's own from the consumer's order on.
 DELIVERED_STEPS = [
-    "commissioning", "storing", "shipping", "accepting", "departing", "arriving", "shipping",
-    "bonded_entry", "inspecting", "storing", "split", "order_placed", "three_document_match",
-    "customs_declaration", "customs_release", "bonded_exit", "shipping", "accepting",
+    "commissioning",
+    "storing",
+    "shipping",
+    "accepting",
+    "departing",
+    "arriving",
+    "shipping",
+    "bonded_entry",
+    "inspecting",
+    "storing",
+    "split",
+    "order_placed",
+    "three_document_match",
+    "customs_declaration",
+    "customs_release",
+    "bonded_exit",
+    "shipping",
+    "accepting",
     "consumer_receipt",
 ]
 
@@ -57,7 +72,9 @@ def demo(
     settings = make_settings(data, chain_settings.rpc_url, chain_port=chain_settings.chain_port)
     port = ServerThread.free_port()
     api = ApiSettings(  # type: ignore[call-arg]
-        _env_file=None, resolver_base_url=f"http://127.0.0.1:{port}", outbox_interval_s=0,
+        _env_file=None,
+        resolver_base_url=f"http://127.0.0.1:{port}",
+        outbox_interval_s=0,
         scan_flush_interval_s=0.05,
     )
     info = load_demo(settings, log=lambda *_: None, api_settings=api)
@@ -90,9 +107,9 @@ def phone(browser: Any, demo: Demo) -> Iterator[Callable[..., Any]]:
 
 
 def _steps(page: Any) -> list[str]:
-    return list(page.locator("#timeline-list > li").evaluate_all(
-        "els => els.map(e => e.dataset.step)"
-    ))
+    return list(
+        page.locator("#timeline-list > li").evaluate_all("els => els.map(e => e.dataset.step)")
+    )
 
 
 def test_fake_camera_scan_of_the_delivered_tin_shows_its_journey(
@@ -100,7 +117,8 @@ def test_fake_camera_scan_of_the_delivered_tin_shows_its_journey(
 ) -> None:
     video = y4m_video(demo.links["delivered"], tmp_path / "label.y4m")
     browser = launch(
-        "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     )
     for locale in ("zh-CN", "en-US"):
@@ -163,7 +181,9 @@ def test_recalled_demo_tin_shows_the_recall(
         recall = page.locator("#recall").inner_text()
         assert title in recall and "12315" in recall
         # no published reason text: the failed inspection before the recall explains it
-        assert ("泉州海关于" if locale == "zh-CN" else "Failed inspection by Quanzhou Customs") in recall
+        assert (
+            "泉州海关于" if locale == "zh-CN" else "Failed inspection by Quanzhou Customs"
+        ) in recall
         assert "Inspection report: non-conformant" in recall
         assert page.locator("#badge-recall").get_attribute("data-state") == "bad"
         assert page.locator("#badge-genuine").get_attribute("data-state") == "good"

@@ -88,9 +88,16 @@ def test_service_worker_lists_every_asset_and_a_content_version(client: TestClie
     assert "const ASSETS = " + json.dumps(files.assets(), separators=(",", ":")) + ";" in r.text
     assets = files.assets()
     # the app, the decoder and its wasm, and the whole import graph of the signature check
-    for rel in ("index.html", "js/app.js", "js/decoder-worker.js", "manifest.webmanifest",
-                "vendor/zxing-wasm/es/share.js", "vendor/zxing-wasm/reader/zxing_reader.wasm",
-                "vendor/@noble/curves/abstract/edwards.js", "vendor/@noble/hashes/sha2.js"):
+    for rel in (
+        "index.html",
+        "js/app.js",
+        "js/decoder-worker.js",
+        "manifest.webmanifest",
+        "vendor/zxing-wasm/es/share.js",
+        "vendor/zxing-wasm/reader/zxing_reader.wasm",
+        "vendor/@noble/curves/abstract/edwards.js",
+        "vendor/@noble/hashes/sha2.js",
+    ):
         assert rel in assets, rel
     assert "sw.js" not in assets and "build.mjs" not in assets
 
@@ -99,9 +106,17 @@ def test_service_worker_lists_every_asset_and_a_content_version(client: TestClie
 def test_standalone_build_matches_what_the_api_serves(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     subprocess.run(
-        ["node", str(PROJECT_ROOT / "scanner-app/build.mjs"), "--out", str(out), "--resolver",
-         "https://id.example.com"],
-        check=True, capture_output=True, timeout=60,
+        [
+            "node",
+            str(PROJECT_ROOT / "scanner-app/build.mjs"),
+            "--out",
+            str(out),
+            "--resolver",
+            "https://id.example.com",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     files = ScannerFiles()
     sw = (out / "sw.js").read_text()
@@ -113,6 +128,7 @@ def test_standalone_build_matches_what_the_api_serves(tmp_path: Path) -> None:
         served = files.app_file(rel)
         assert served is not None
         assert (out / rel).read_bytes() == served.read_bytes(), rel
-    assert '<meta name="silktrace-resolver" content="https://id.example.com">' in (
-        out / "index.html"
-    ).read_text()
+    assert (
+        '<meta name="silktrace-resolver" content="https://id.example.com">'
+        in (out / "index.html").read_text()
+    )

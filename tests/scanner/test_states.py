@@ -280,8 +280,9 @@ def test_codes_from_elsewhere_get_a_clear_message(
     page.wait_for_selector("#scan-message[data-kind='noCode']")
 
 
-def test_camera_refused(launch: Callable[..., Any], fake: tuple[FakeResolver, str],
-                        shot: Any) -> None:
+def test_camera_refused(
+    launch: Callable[..., Any], fake: tuple[FakeResolver, str], shot: Any
+) -> None:
     # a camera exists, but the permission prompt is dismissed (headless denies it)
     browser = launch("--use-fake-device-for-media-stream")
     context = browser.new_context(locale="zh-CN", **PHONE)
@@ -337,8 +338,11 @@ def test_canonical_paths_match_python(open_page: Callable[..., Page]) -> None:
     """dl.js rebuilds the same canonical path as silktrace.gs1 for awkward lots and serials."""
     from silktrace import gs1
 
-    cases = [("9312345000012", "A/B,1", "x%y"), ("09312345000012", "lot*(1)", "'!\"&"),
-             ("0931234500001" + "2", "Ab-._", "0:;<=>?")]
+    cases = [
+        ("9312345000012", "A/B,1", "x%y"),
+        ("09312345000012", "lot*(1)", "'!\"&"),
+        ("0931234500001" + "2", "Ab-._", "0:;<=>?"),
+    ]
     page = open_page("en-US")
     for gtin, lot_code, serial in cases:
         link = gs1.item(gtin, lot_code, serial)
@@ -392,7 +396,9 @@ def test_accessibility_and_keyboard(
         reached = []
         for _ in range(8):
             page.keyboard.press("Tab")
-            reached.append(page.evaluate("document.activeElement.id || document.activeElement.className"))
+            reached.append(
+                page.evaluate("document.activeElement.id || document.activeElement.className")
+            )
         for control in ("lang", "camera", "photo-button", "link"):
             assert control in reached, reached
         page.focus("#link")
