@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from silktrace.config import PROJECT_ROOT
-from tests.scanner.conftest import PHONE, ServerThread, label_photo, qr_image
+from tests.scanner.conftest import PHONE, ServerThread, label_photo, qr_image, y4m_video
 from tests.scanner.fake_resolver import GTIN, LOT, FakeResolver
 
 pytestmark = pytest.mark.browser
@@ -437,3 +437,29 @@ def test_installable_and_opens_offline(
     page.wait_for_selector("#load-error")
     assert badge(page, "genuine").get_attribute("data-state") == "good"
     assert re.search(r"offline", page.locator("#load-error").inner_text(), re.I)
+
+
+def test_camera_keeps_scanning_past_a_foreign_code(
+    launch: Callable[..., Any], fake: tuple[FakeResolver, str], tmp_path: Path, shot: Any
+) -> None:
+    """The live camera reads a code that is not SilkTrace's: it says so and keeps scanning."""
+    video = y4m_video("https://shop.example.com/promo?id=42", tmp_path / "promo.y4m")
+    browser = launch(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    )
+    context = browser.new_context(locale="en-US", **PHONE)
+    try:
+        page = context.new_page()
+        page.goto(fake[1] + "/scan")
+        page.wait_for_selector("#scan-message[data-kind='notSilkTrace']", timeout=30000)
+        assert page.locator("#viewfinder").get_attribute("data-state") == "running"
+        assert page.locator("#cam-status").inner_text() == "Looking for a QR code…"
+        assert page.locator("#result-view").is_hidden()
+        assert page.get_by_role("button", name="Stop camera").is_visible()
+        shot(page, "camera-foreign-code-en")
+        page.get_by_role("button", name="Stop camera").click()
+        assert page.locator("#cam-status").inner_text() == "The camera is off."
+    finally:
+        context.close()
