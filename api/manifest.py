@@ -261,7 +261,10 @@ class TreeFile:
         return self.node(len(self._offsets) - 1, 0)
 
     def find(self, item_id: bytes) -> int | None:
-        target = leaf(item_id)
+        return self.find_leaf(leaf(item_id))
+
+    def find_leaf(self, target: bytes) -> int | None:
+        """Index of a leaf in the sorted leaf level (binary search), or None."""
         lo, hi = 0, self.n
         while lo < hi:
             mid = (lo + hi) // 2

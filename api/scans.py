@@ -118,11 +118,14 @@ class ScanLog:
             self._buffer.append(row)
             self._pending.setdefault(row["subject_id"], []).append(row)
 
-    def recent(self, conn: Connection, subject_id: str) -> list[tuple[float, float | None, float | None, str]]:
+    def recent(
+        self, conn: Connection, subject_id: str,
+        stored: list[tuple[float, float | None, float | None, str]] | None = None,
+    ) -> list[tuple[float, float | None, float | None, str]]:
         """(time, lat, lon, client) of the item's latest scans, newest first."""
         from api.trace import fetch_all
 
-        rows = [
+        rows = stored if stored is not None else [
             (r[0], r[1], r[2], r[3]) for r in fetch_all(
                 conn, "SELECT scanned_at, lat, lon, client_hash FROM scan WHERE subject_id = ? "
                 "ORDER BY scanned_at DESC LIMIT ?", (subject_id, RECENT),
@@ -150,9 +153,10 @@ class ScanLog:
     def check(
         self, conn: Connection, subject_id: str, lot_id: str | None, now: float,
         lat: float | None, lon: float | None, client: str, delivered_at: float | None,
+        stored: list[tuple[float, float | None, float | None, str]] | None = None,
     ) -> CloneVerdict:
-        """The clone heuristics over the recent scans plus this one."""
-        scans = [(now, lat, lon, client), *self.recent(conn, subject_id)]
+        """The clone heuristics over the recent scans plus this one (`stored`: already read)."""
+        scans = [(now, lat, lon, client), *self.recent(conn, subject_id, stored)]
         verdict = CloneVerdict()
         if delivered_at is not None:
             after = {c for t, _, _, c in scans if t >= delivered_at}

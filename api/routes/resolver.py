@@ -17,7 +17,7 @@ from api.routes.common import PUBLIC_ERRORS
 from api.scans import client_hash, coarse
 from api.schemas import CertificationInfo, Linkset, RecallStatus, TraceResponse
 from api.state import AppState
-from api.trace import dumps
+from api.trace import RECENT, dumps
 from silktrace import gs1
 from silktrace.errors import GS1Error
 
@@ -94,7 +94,7 @@ def resolve(state: AppState, request: Request, link: gs1.DigitalLink, lat: float
             lon: float | None, log_scan: bool = True) -> dict[str, Any]:
     """The trace, with the scan logged and the clone heuristics applied to items."""
     resolver = state.resolver
-    with state.resolver.engine.connect() as conn:
+    with state.resolver.connection() as conn:
         trace = resolver.trace(conn, link)
         if link.kind == "item" and log_scan:
             now = time.time()
@@ -109,7 +109,7 @@ def resolve(state: AppState, request: Request, link: gs1.DigitalLink, lat: float
                     delivered_at = time.mktime(time.strptime(times[-1], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
             lot_id = (trace.get("lot_info") or {}).get("lot_id")
             verdict = state.scans.check(conn, trace["subject_id"], lot_id, now, lat, lon, client,
-                                        delivered_at)
+                                        delivered_at, trace.pop(RECENT, None))
             trace["status"]["clone_warning"] = verdict.as_dict()
             state.scans.record({
                 "subject_id": trace["subject_id"], "lot_id": lot_id, "scanned_at": now,
@@ -223,7 +223,7 @@ async def page_item(
 async def recall_status(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDep) -> RecallStatus:
     """gs1:recallStatus target: whether the item (its lot, its units) is recalled."""
     link = _link(gtin, lot, serial, None)
-    with state.resolver.engine.connect() as conn:
+    with state.resolver.connection() as conn:
         trace = state.resolver.trace(conn, link)
     recalls = []
     open_: dict[str, dict[str, Any]] = {}
@@ -245,7 +245,7 @@ async def recall_status(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDe
 async def certifications(gtin: Gtin, lot: LotCode, serial: Serial, state: StateDep) -> CertificationInfo:
     """gs1:certificationInfo target: every document the item's trace cites (hashes; public ones linked)."""
     link = _link(gtin, lot, serial, None)
-    with state.resolver.engine.connect() as conn:
+    with state.resolver.connection() as conn:
         trace = state.resolver.trace(conn, link)
     seen: dict[str, Any] = {}
     for s in trace["steps"]:
