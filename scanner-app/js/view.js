@@ -59,6 +59,13 @@ export function signatureState(state) {
   return local;
 }
 
+/** The item is not on the chain: a 404, or a trace whose status says it was never registered. */
+export function isUnknown(state) {
+  const trace = state.load.trace;
+  return state.load.phase === "unknown" || Boolean(trace && trace.status
+    && trace.status.registered === false);
+}
+
 export function isGenuine(state) {
   const sig = signatureState(state);
   if (sig !== "valid") return sig === "checking" || sig === "unavailable" ? null : false;
@@ -108,6 +115,8 @@ export function renderBadges(ul, state) {
   const phase = state.load.phase;
   if (phase === "loading" || phase === "slow") {
     ul.append(badge("wait", "badge-verified", t("badge.loading"), ""));
+  } else if (isUnknown(state)) {
+    // nothing on the chain to verify: the unknown-item alert says so
   } else if (status && status.verified && genuine === false) {
     ul.append(badge("info", "badge-verified", t("badge.verifiedOther"),
       t("badge.verifiedOther.body", { block: status.mirror_block ?? "—" })));
@@ -122,7 +131,7 @@ export function renderBadges(ul, state) {
   // 3. recall
   if (status && status.recalled) {
     ul.append(badge("bad", "badge-recall", t("badge.recalled"), ""));
-  } else if (status && status.registered !== false) {
+  } else if (status && !isUnknown(state)) {
     ul.append(badge("good", "badge-recall", t("badge.notRecalled"), t("badge.notRecalled.body")));
   }
   // 4. clone warning, delivered
@@ -172,7 +181,7 @@ export function renderAlerts(div, state, { onRetry, onCancel }) {
   const { phase, trace, error, seconds } = state.load;
   const status = trace && trace.status;
   const sigState = signatureState(state);
-  if (isGenuine(state) === false && sigState !== "valid" && phase !== "unknown") {
+  if (isGenuine(state) === false && sigState !== "valid" && !isUnknown(state)) {
     div.append(h("section", { class: "alert alert-bad", id: "counterfeit", role: "alert",
       "aria-labelledby": "counterfeit-title" },
     h("h2", { id: "counterfeit-title" }, icon("bad"), t("fake.title")),
@@ -206,9 +215,11 @@ export function renderAlerts(div, state, { onRetry, onCancel }) {
     h("ul", {}, ...(cw.reasons || []).map((r) => h("li", { text: t(`clone.${r}`) }))),
     h("p", { text: t("clone.todo") })));
   }
-  if (phase === "unknown" || (status && status.registered === false)) {
+  if (isUnknown(state)) {
     div.append(h("section", { class: "alert alert-bad", id: "unknown", role: "alert" },
-      h("h2", {}, icon("bad"), t("unknown.title")), h("p", { text: t("unknown.body") })));
+      h("h2", {}, icon("bad"), t("unknown.title")), h("p", { text: t("unknown.body") }),
+      h("ol", { class: "todo" }, h("li", { text: t("fake.todo1") }),
+        h("li", { text: t("fake.todo2") }))));
   }
   if (phase === "loading" || phase === "slow") {
     div.append(h("div", { class: "alert alert-info", id: "progress", "aria-live": "polite" },
@@ -246,7 +257,7 @@ export function renderItem(article, state) {
   const trace = state.load.trace;
   const product = trace && trace.product;
   const lotInfo = trace && trace.lot_info;
-  const status = trace && trace.status;
+  const status = trace && !isUnknown(state) ? trace.status : null;
   const name = product ? loc(product.name) : "";
   const expiry = lotInfo && lotInfo.expiry_date;
   fill(article,
@@ -300,7 +311,7 @@ function shortHash(hash) {
 
 export function renderTimeline(section, state) {
   const trace = state.load.trace;
-  if (!trace) {
+  if (!trace || isUnknown(state)) {
     section.hidden = true;
     return;
   }
@@ -363,7 +374,7 @@ export function routeStops(steps) {
 
 export function renderRoute(section, state) {
   const trace = state.load.trace;
-  if (!trace) {
+  if (!trace || isUnknown(state)) {
     section.hidden = true;
     return;
   }

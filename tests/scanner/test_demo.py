@@ -205,3 +205,18 @@ def test_stored_demo_tin_names_who_is_responsible(
     assert "In bonded stock" in item
     assert page.locator("#badge-delivered").count() == 0
     shot(page, "demo-stored-en")
+
+
+def test_unknown_serial_is_reported(phone: Callable[..., Any], demo: Demo, shot: Any) -> None:
+    genuine = urlsplit(demo.links["delivered"])
+    invented = f"{demo.url}{genuine.path[:-6]}999999?{genuine.query}"
+    page = phone("en-US")
+    page.fill("#link", invented)
+    page.press("#link", "Enter")
+    page.wait_for_selector("#unknown")
+    assert "Unknown item" in page.locator("#unknown").inner_text()
+    assert page.locator("#badge-genuine").get_attribute("data-state") == "bad"
+    # the lot's history is not this (invented) item's: none is shown
+    page.wait_for_selector("#result-view[data-phase='done']")
+    assert page.locator("#timeline").is_hidden() and page.locator("#route").is_hidden()
+    shot(page, "demo-unknown-en")
