@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.config import ApiSettings
@@ -147,6 +148,15 @@ def install_error_handlers(app: FastAPI) -> None:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "not_authenticated", 403: "forbidden"}
         err = ApiError(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail))
         return JSONResponse(err.body(), status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(DBAPIError)
+    async def database_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("database error: %s", str(exc).splitlines()[0])
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            err = ApiError(503, "database_unavailable", "the database is not available; retry shortly")
+        else:
+            err = ApiError(409, "database_conflict", "the request conflicts with stored data")
+        return JSONResponse(err.body(), status_code=err.status)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstrain
 from sqlmodel import Field, SQLModel
 
 from api.signing import utcnow
+from indexer.schema import LedgerEvent
 
 # SQLite auto-increments only INTEGER PRIMARY KEY columns; PostgreSQL gets a 64-bit id.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -224,3 +225,12 @@ class LogisticUnit(SQLModel, table=True):
     sscc: str = Field(max_length=18)
     enterprise_id: int = Field(index=True)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# The trace follows a subject into the units it was packed in by `child_id`, which the indexer's
+# table does not index: without this, every lot's trace would scan the whole event table.
+Index(
+    "ix_ledger_event_child",
+    LedgerEvent.__table__.c.chain_id,  # type: ignore[attr-defined]
+    LedgerEvent.__table__.c.child_id,  # type: ignore[attr-defined]
+)

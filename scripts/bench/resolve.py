@@ -238,7 +238,7 @@ def main() -> None:
     ap.add_argument("--items", type=int, default=1_000_000)
     ap.add_argument("--lots", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=15)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, default=8, help="connections kept busy")
     ap.add_argument("--codes", type=int, default=20_000, help="distinct signed codes in the request mix")
     ap.add_argument("--keep", action="store_true", help="keep the work directory and skip the load")
     args = ap.parse_args()

@@ -142,3 +142,23 @@ def test_clone_heuristics(engine: Engine) -> None:
         assert len(log.recent(conn, "0xc")) == 30
         verdict = log.check(conn, "0xc", "0xlot", now, None, None, "y", None).as_dict()
         assert verdict["suspected"] and verdict["message"]["zh"]
+
+
+def test_service_without_chain(db_url: str, tmp_path: Path) -> None:
+    """No node and no deployment: /health says degraded, writes answer 503, resolution still works."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from tests.api.conftest import api_settings
+    from tests.conftest import free_port, make_settings
+
+    settings = make_settings(tmp_path, f"http://127.0.0.1:{free_port()}", database_url=db_url)
+    with TestClient(create_app(settings, api_settings())) as client:
+        h = client.get("/health").json()
+        assert h["status"] == "degraded" and h["chain"].startswith("unavailable")
+        admin = {"Authorization": f"Bearer {(tmp_path / 'admin.key').read_text().strip()}"}
+        r = client.post("/enterprises", headers=admin, json={
+            "name_zh": "甲", "name_en": "A", "credit_code": "91350500MA2Y000011", "roles": ["importer"]})
+        assert r.status_code == 503 and r.json()["error"]["code"] == "chain_unavailable"
+        t = client.get("/01/09312345000012/10/L1/21/S1?format=json")
+        assert t.status_code == 200 and t.json()["status"]["registered"] is False
