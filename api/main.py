@@ -78,6 +78,7 @@ def build_state(settings: Settings, api_settings: ApiSettings) -> AppState:
         engine, max_kmh=api_settings.clone_max_kmh, sibling_factor=api_settings.clone_sibling_factor,
         min_scans=api_settings.clone_min_scans, flush_interval_s=api_settings.scan_flush_interval_s,
     )
+    state.scans.hooks.append(state.resolver.sync_split)
     return state
 
 

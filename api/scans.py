@@ -74,14 +74,42 @@ class ScanLog:
         self.flush_interval_s = flush_interval_s
         self._buffer: list[dict[str, Any]] = []
         self._pending: dict[str, list[dict[str, Any]]] = {}
+        # Items with at least one stored scan: most scans are an item's first, and those need no
+        # read of the table. Synced from the table, so other workers' scans count too.
+        self.scanned: set[bytes] = set()
+        self._last_id = 0
+        self.hooks: list[Any] = []  # run after each flush (the resolver's sync of split items)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lot_avg = TTLCache(30.0, 10_000)
 
     def start(self) -> None:
+        self.sync()
+        for hook in self.hooks:
+            hook()
         self._thread = threading.Thread(target=self._run, name="silktrace-scans", daemon=True)
         self._thread.start()
+
+    def sync(self) -> int:
+        """Learn which items were ever scanned (here or by other workers) since the last sync."""
+        added = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    text("SELECT id, subject_id FROM scan WHERE id > :last ORDER BY id LIMIT 50000"),
+                    {"last": self._last_id},
+                ).all()
+            for row_id, sid in rows:
+                self.scanned.add(bytes.fromhex(sid[2:]))
+                self._last_id = max(self._last_id, row_id)
+            added += len(rows)
+            if len(rows) < 50000:
+                return added
+
+    def known(self, subject_id: str) -> bool:
+        """Whether the item may have scans in the table (if not, its history need not be read)."""
+        return bytes.fromhex(subject_id[2:]) in self.scanned
 
     def stop(self) -> None:
         self._stop.set()
@@ -93,6 +121,9 @@ class ScanLog:
         while not self._stop.wait(self.flush_interval_s):
             try:
                 self.flush()
+                self.sync()
+                for hook in self.hooks:
+                    hook()
             except Exception as exc:  # keep logging scans after a database hiccup
                 log.warning("scan log flush failed: %s", exc)
 
@@ -117,6 +148,7 @@ class ScanLog:
         with self._lock:
             self._buffer.append(row)
             self._pending.setdefault(row["subject_id"], []).append(row)
+        self.scanned.add(bytes.fromhex(row["subject_id"][2:]))
 
     def recent(
         self, conn: Connection, subject_id: str,

@@ -137,6 +137,9 @@ class Resolver:
             state.settings.sql_url(), pool_pre_ping=False, isolation_level="AUTOCOMMIT"
         )
         self._local = threading.local()
+        # Items with a state of their own (split or registered alone), followed from the mirror.
+        self.split: set[bytes] = set()
+        self._split_block = -1
         self.lots = TTLCache(1.0, 10_000)
         self.names_cache = TTLCache(5.0, 4)
         self.mirror = TTLCache(1.0, 4)
@@ -159,6 +162,19 @@ class Resolver:
                 self._local.conn = None
                 conn.invalidate()
             raise
+
+    def sync_split(self) -> int:
+        """Add items split (or registered alone) since the last sync; re-reads a few blocks back
+        so that a short reorg of the mirror cannot hide one."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT subject_id, block_number FROM ledger_event WHERE chain_id = :c "
+                "AND block_number > :b AND event IN ('ItemSplit', 'ItemRegistered')"
+            ), {"c": self.chain_id, "b": self._split_block - 12}).all()
+        for sid, block in rows:
+            self.split.add(bytes.fromhex(sid[2:]))
+            self._split_block = max(self._split_block, int(block))
+        return len(rows)
 
     @property
     def chain_id(self) -> int:
@@ -399,10 +415,13 @@ class Resolver:
 
         return self.state.chain_cache.get(("item", item_id), read)
 
-    def tree(self, lot_id: str) -> Any:
+    def tree(self, lot_id: str, expected_root: bytes | None = None) -> Any:
+        """The lot's tree file (mmap), reopened if it no longer has the root the chain has."""
         from api.manifest import TreeFile
 
         tree = self._trees.get(lot_id)
+        if tree is not None and expected_root is not None and tree.root != expected_root:
+            tree = None  # replaced since it was opened (a new upload before registration)
         if tree is None:
             path = self.state.settings.data_dir / "manifests" / f"{lot_id}.tree"
             if not path.exists():
@@ -525,13 +544,20 @@ class Resolver:
             return out
         item_id = "0x" + keccak256(path.encode()).hex()
         out["subject_id"] = item_id
-        # One indexed lookup answers the common case: a Merkle-registered item not split yet.
-        # The item's recent scans come back in the same round trip, for the clone check.
-        rows = fetch_all(conn, ITEM_SQL, (self.chain_id, item_id, item_id, RECENT_SCANS))
-        hit = next((r for r in rows if r[0] == 0), None)
-        out[RECENT] = [(r[3], r[4], r[5], r[6]) for r in rows if r[0] == 1]
-        member = hit is not None
-        item_row = self.subject_row(conn, item_id) if hit is None or hit[1] is not None else None
+        item_bytes = bytes.fromhex(item_id[2:])
+        tree = self.tree(lot_id, ctx.chain_root)
+        if tree is not None and item_bytes not in self.split:
+            # The common case, without a query: an item of a Merkle-registered lot, not split
+            # (the lot's tree file answers membership; split items are tracked from the mirror).
+            member = tree.find_leaf(keccak256(keccak256(item_bytes))) is not None
+            item_row = None
+        else:
+            # One indexed lookup, with the item's recent scans in the same round trip.
+            rows = fetch_all(conn, ITEM_SQL, (self.chain_id, item_id, item_id, RECENT_SCANS))
+            hit = next((r for r in rows if r[0] == 0), None)
+            out[RECENT] = [(r[3], r[4], r[5], r[6]) for r in rows if r[0] == 1]
+            member = hit is not None
+            item_row = self.subject_row(conn, item_id) if hit is None or hit[1] is not None else None
         in_lot = member and ctx.lot_row is not None
         steps = ctx.steps
         cur = ctx.state if in_lot else None
@@ -555,11 +581,10 @@ class Resolver:
             chain = self.chain_item(item_id)
             verified = chain is not None and int(chain["kind"]) == 1
         elif in_lot:
-            # The tree file's root was checked against the chain's (per lot, cached): finding the
-            # item's leaf in it proves membership without hashing a proof on every scan.
-            tree = self.tree(lot_id)
+            # The tree file's root was checked against the chain's (per lot, cached): the item's
+            # leaf in it proves membership without hashing a proof on every scan.
             verified = (tree is not None and ctx.chain_root is not None and tree.root == ctx.chain_root
-                        and tree.find_leaf(keccak256(keccak256(bytes.fromhex(item_id[2:])))) is not None)
+                        and tree.find_leaf(keccak256(keccak256(item_bytes))) is not None)
         sig = self.signature(conn, names, link, ctx.issuer, path)
         out["steps"] = steps
         if steps is ctx.steps:

@@ -108,8 +108,11 @@ def resolve(state: AppState, request: Request, link: gs1.DigitalLink, lat: float
                 if times:
                     delivered_at = time.mktime(time.strptime(times[-1], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
             lot_id = (trace.get("lot_info") or {}).get("lot_id")
+            stored = trace.pop(RECENT, None)
+            if stored is None and not state.scans.known(trace["subject_id"]):
+                stored = []  # never scanned before: no history to read
             verdict = state.scans.check(conn, trace["subject_id"], lot_id, now, lat, lon, client,
-                                        delivered_at, trace.pop(RECENT, None))
+                                        delivered_at, stored)
             trace["status"]["clone_warning"] = verdict.as_dict()
             state.scans.record({
                 "subject_id": trace["subject_id"], "lot_id": lot_id, "scanned_at": now,

@@ -51,6 +51,7 @@ class ApiEnv:
         from indexer.runner import run
 
         run(self.settings, follow=False, config=IndexerConfig(_env_file=None))  # type: ignore[call-arg]
+        self.state.resolver.sync_split()  # what the background loop does every flush interval
         self.state.resolver.lots.clear()
         self.state.resolver.names_cache.clear()
         self.state.resolver.mirror.clear()

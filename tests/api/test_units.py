@@ -106,6 +106,9 @@ def test_json_manifest_is_read_across_chunks(tmp_path: Path) -> None:
         list(serials(path, "csv"))
 
 
+ID_A, ID_B, ID_C, ID_D, ID_E = ("0x" + c * 64 for c in "abcde")
+
+
 def _log(engine: Engine) -> ScanLog:
     return ScanLog(engine, max_kmh=900, sibling_factor=10, min_scans=20, flush_interval_s=60)
 
@@ -121,26 +124,26 @@ def test_clone_heuristics(engine: Engine) -> None:
     now = time.time()
     with engine.connect() as conn:
         # Quanzhou, then Urumqi (about 3,300 km) an hour later: impossible by road or air
-        _scan(log, "0xa", now - 3600, 24.9, 118.6)
-        assert log.check(conn, "0xa", "0xlot", now, 43.8, 87.6, "c2", None).reasons == ["impossible_travel"]
-        assert log.check(conn, "0xa", "0xlot", now + 86400, 43.8, 87.6, "c2", None).reasons == []
-        assert log.check(conn, "0xa", "0xlot", now, 24.9, 118.7, "c2", None).reasons == []  # same city
+        _scan(log, ID_A, now - 3600, 24.9, 118.6)
+        assert log.check(conn, ID_A, "0xlot", now, 43.8, 87.6, "c2", None).reasons == ["impossible_travel"]
+        assert log.check(conn, ID_A, "0xlot", now + 86400, 43.8, 87.6, "c2", None).reasons == []
+        assert log.check(conn, ID_A, "0xlot", now, 24.9, 118.7, "c2", None).reasons == []  # same city
         # delivered, then scanned by a second client
-        assert log.check(conn, "0xb", "0xlot", now, None, None, "c1", now - 10).reasons == []
-        _scan(log, "0xb", now - 5, client="c1")
-        assert log.check(conn, "0xb", "0xlot", now, None, None, "c9", now - 10).reasons == ["scanned_after_delivery"]
-        assert log.check(conn, "0xb", "0xlot", now, None, None, "c1", now - 10).reasons == []
+        assert log.check(conn, ID_B, "0xlot", now, None, None, "c1", now - 10).reasons == []
+        _scan(log, ID_B, now - 5, client="c1")
+        assert log.check(conn, ID_B, "0xlot", now, None, None, "c9", now - 10).reasons == ["scanned_after_delivery"]
+        assert log.check(conn, ID_B, "0xlot", now, None, None, "c1", now - 10).reasons == []
         # scanned far more than its siblings (written to the table, then read back)
         for i in range(30):
-            _scan(log, "0xc", now - 1000 + i, client=f"x{i}")
-        for s in ("0xd", "0xe"):
+            _scan(log, ID_C, now - 1000 + i, client=f"x{i}")
+        for s in (ID_D, ID_E):
             _scan(log, s, now - 100)
         assert log.flush() == 34
     with engine.connect() as conn:
-        assert "scanned_too_often" in log.check(conn, "0xc", "0xlot", now, None, None, "y", None).reasons
-        assert log.check(conn, "0xd", "0xlot", now, None, None, "y", None).reasons == []
-        assert len(log.recent(conn, "0xc")) == 30
-        verdict = log.check(conn, "0xc", "0xlot", now, None, None, "y", None).as_dict()
+        assert "scanned_too_often" in log.check(conn, ID_C, "0xlot", now, None, None, "y", None).reasons
+        assert log.check(conn, ID_D, "0xlot", now, None, None, "y", None).reasons == []
+        assert len(log.recent(conn, ID_C)) == 30
+        verdict = log.check(conn, ID_C, "0xlot", now, None, None, "y", None).as_dict()
         assert verdict["suspected"] and verdict["message"]["zh"]
 
 
@@ -162,3 +165,14 @@ def test_service_without_chain(db_url: str, tmp_path: Path) -> None:
         assert r.status_code == 503 and r.json()["error"]["code"] == "chain_unavailable"
         t = client.get("/01/09312345000012/10/L1/21/S1?format=json")
         assert t.status_code == 200 and t.json()["status"]["registered"] is False
+
+
+def test_scanned_items_are_known_after_a_restart(engine: Engine) -> None:
+    first = _log(engine)
+    _scan(first, ID_A, time.time())
+    assert first.known(ID_A) and not first.known(ID_B)
+    first.flush()
+    second = _log(engine)  # another worker, or the same after a restart
+    assert not second.known(ID_A)
+    assert second.sync() == 1 and second.known(ID_A)
+    assert second.sync() == 0
