@@ -93,6 +93,7 @@ def test_up_starts_everything_prints_demo_links_and_resumes(tmp_path: Path) -> N
     assert proc.returncode == 0, log.read_text()
     assert "stopped" in log.read_text()
 
+    log = tmp_path / "up-again.log"
     proc = _start_up(env, log)
     try:
         out = _wait_for(log, "SilkTrace is running", proc, 300)
