@@ -18,7 +18,7 @@ from silktrace.ledger import Ledger
 from silktrace.vocab import Role
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.silktrace
     return state
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Annotated, Any
 
@@ -174,31 +176,117 @@ async def answer(
     return html_page(state, request, trace, _lang(request, lang))
 
 
-@router.get("/01/{gtin}/10/{lot}/21/{serial}", responses=TRACE_RESPONSES, response_class=Response)
-async def resolve_item(
-    gtin: Gtin, lot: LotCode, serial: Serial, request: Request, state: StateDep, sig: Sig = None,
-    link_type: LinkType = None, lang: Lang = None, format: Fmt = None, lat: Lat = None, lon: Lon = None,
-) -> Response:
+# The three Digital Link routes carry most of the traffic. Their parameters are declared in the
+# OpenAPI document by hand and checked in `_query` with the same rules: FastAPI's per-parameter
+# machinery cost more than the whole resolution.
+_P_GTIN = {"name": "gtin", "in": "path", "required": True,
+           "schema": {"type": "string", "pattern": r"^(\d{8}|\d{12,14})$"}, "example": "09312345000012"}
+_P_LOT = {"name": "lot", "in": "path", "required": True,
+          "schema": {"type": "string", "minLength": 1, "maxLength": 60}, "example": "AU2026A"}
+_P_SERIAL = {"name": "serial", "in": "path", "required": True,
+             "schema": {"type": "string", "minLength": 1, "maxLength": 60}, "example": "000001"}
+_Q_COMMON = [
+    {"name": "linkType", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 100},
+     "description": "all | linkset | gs1:pip | gs1:traceability | gs1:recallStatus | gs1:certificationInfo"},
+    {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["zh", "en"]}},
+    {"name": "format", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": ["json", "html"]}},
+]
+_Q_ITEM = [
+    {"name": "sig", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 200},
+     "description": "QR signature (docs/qr-signature.md)"},
+    *_Q_COMMON,
+    {"name": "lat", "in": "query", "required": False,
+     "schema": {"type": "number", "minimum": -90, "maximum": 90}, "description": "coarse latitude"},
+    {"name": "lon", "in": "query", "required": False,
+     "schema": {"type": "number", "minimum": -180, "maximum": 180}, "description": "coarse longitude"},
+]
+_GTIN_RE = re.compile(r"^(\d{8}|\d{12,14})$")
+
+
+def _bad(name: str, where: str, msg: str) -> ApiError:
+    return ApiError(422, "validation_error", f"{where}.{name}: {msg}",
+                    [{"loc": [where, name], "type": "value_error", "msg": msg}])
+
+
+@dataclass(frozen=True, slots=True)
+class Query_:
+    sig: str | None = None
+    link_type: str | None = None
+    lang: str | None = None
+    fmt: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+def _path(request: Request, name: str, max_len: int = 60) -> str:
+    value = str(request.path_params.get(name, ""))
+    if name == "gtin":
+        if not _GTIN_RE.match(value):
+            raise _bad(name, "path", "must be 8, 12, 13 or 14 digits")
+    elif not 1 <= len(value) <= max_len:
+        raise _bad(name, "path", f"must be 1 to {max_len} characters")
+    return value
+
+
+def _query(request: Request, item: bool) -> Query_:
+    q = request.query_params
+    out: dict[str, Any] = {}
+    for name, key, limit in (("sig", "sig", 200), ("linkType", "link_type", 100)):
+        v = q.get(name)
+        if v is not None:
+            if len(v) > limit:
+                raise _bad(name, "query", f"at most {limit} characters")
+            out[key] = v
+    for name, key, allowed in (("lang", "lang", ("zh", "en")), ("format", "fmt", ("json", "html"))):
+        v = q.get(name)
+        if v is not None:
+            if v not in allowed:
+                raise _bad(name, "query", f"one of {', '.join(allowed)}")
+            out[key] = v
+    for name, bound in (("lat", 90.0), ("lon", 180.0)):
+        v = q.get(name)
+        if v is not None and item:
+            try:
+                f = float(v)
+            except ValueError:
+                raise _bad(name, "query", "a number") from None
+            if not -bound <= f <= bound or f != f:
+                raise _bad(name, "query", f"between -{bound:g} and {bound:g}")
+            out[name] = f
+    return Query_(**out)
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.silktrace
+    return state
+
+
+@router.get("/01/{gtin}/10/{lot}/21/{serial}", responses=TRACE_RESPONSES, response_class=Response,
+            openapi_extra={"parameters": [_P_GTIN, _P_LOT, _P_SERIAL, *_Q_ITEM]})
+async def resolve_item(request: Request) -> Response:
     """Resolve an item's Digital Link (what its QR code holds)."""
-    return await answer(state, request, _link(gtin, lot, serial, sig), link_type, lang, format, lat, lon)
+    q = _query(request, item=True)
+    link = _link(_path(request, "gtin"), _path(request, "lot"), _path(request, "serial"), q.sig)
+    return await answer(_state(request), request, link, q.link_type, q.lang, q.fmt, q.lat, q.lon)
 
 
-@router.get("/01/{gtin}/10/{lot}", responses=TRACE_RESPONSES, response_class=Response)
-async def resolve_lot(
-    gtin: Gtin, lot: LotCode, request: Request, state: StateDep, link_type: LinkType = None,
-    lang: Lang = None, format: Fmt = None,
-) -> Response:
+@router.get("/01/{gtin}/10/{lot}", responses=TRACE_RESPONSES, response_class=Response,
+            openapi_extra={"parameters": [_P_GTIN, _P_LOT, *_Q_COMMON]})
+async def resolve_lot(request: Request) -> Response:
     """Resolve a lot's Digital Link."""
-    return await answer(state, request, _link(gtin, lot, None, None), link_type, lang, format, None, None)
+    q = _query(request, item=False)
+    link = _link(_path(request, "gtin"), _path(request, "lot"), None, None)
+    return await answer(_state(request), request, link, q.link_type, q.lang, q.fmt, None, None)
 
 
-@router.get("/01/{gtin}", responses=TRACE_RESPONSES, response_class=Response)
-async def resolve_product(
-    gtin: Gtin, request: Request, state: StateDep, link_type: LinkType = None, lang: Lang = None,
-    format: Fmt = None,
-) -> Response:
+@router.get("/01/{gtin}", responses=TRACE_RESPONSES, response_class=Response,
+            openapi_extra={"parameters": [_P_GTIN, *_Q_COMMON]})
+async def resolve_product(request: Request) -> Response:
     """Resolve a product's Digital Link (GTIN only)."""
-    return await answer(state, request, _link(gtin, None, None, None), link_type, lang, format, None, None)
+    q = _query(request, item=False)
+    link = _link(_path(request, "gtin"), None, None, None)
+    return await answer(_state(request), request, link, q.link_type, q.lang, q.fmt, None, None)
 
 
 @router.get("/trace/01/{gtin}/10/{lot}/21/{serial}", response_model=TraceResponse)
