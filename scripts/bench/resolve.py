@@ -194,13 +194,13 @@ async def load(url_for: Any, seconds: float, concurrency: int) -> tuple[float, f
     return n / elapsed, latencies[n // 2] * 1000, latencies[min(n - 1, int(n * 0.99))] * 1000, errors
 
 
-def serve(data: Path, db_url: str, rpc: str, port: int) -> subprocess.Popen[bytes]:
+def serve(data: Path, db_url: str, rpc: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SILKTRACE_DATA_DIR": str(data), "SILKTRACE_DATABASE_URL": db_url,
            "SILKTRACE_RPC_URL": rpc, "SILKTRACE_API_OUTBOX_INTERVAL_S": "0",
            "SILKTRACE_API_RESOLVER_BASE_URL": "https://id.bench"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning",
+         "--port", str(port), "--workers", str(workers), "--no-access-log", "--log-level", "warning",
          "--loop", "uvloop", "--http", "httptools"],
         cwd=ROOT, env=env,
     )
@@ -215,9 +215,9 @@ def serve(data: Path, db_url: str, rpc: str, port: int) -> subprocess.Popen[byte
 
 
 def run_db(name: str, data: Path, db_url: str, rpc: str, codes: list[str], seconds: float,
-           concurrency: int) -> dict[str, float]:
+           concurrency: int, workers: int) -> dict[str, float]:
     port = free_port()
-    proc = serve(data, db_url, rpc, port)
+    proc = serve(data, db_url, rpc, port, workers)
     base = f"http://127.0.0.1:{port}"
     try:
         asyncio.run(load(lambda: base + random.choice(codes), 3, concurrency))  # warm-up
@@ -240,6 +240,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--concurrency", type=int, default=8, help="connections kept busy")
     ap.add_argument("--codes", type=int, default=20_000, help="distinct signed codes in the request mix")
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory and skip the load")
     args = ap.parse_args()
 
@@ -281,8 +282,10 @@ def main() -> None:
             log(f"kept {work}; Anvil runs at {anvil.url} until Enter")
             input()
             return
-        s = run_db("sqlite", data_sqlite, sqlite_url, anvil.url, codes, args.seconds, args.concurrency)
-        p = run_db("postgres", data_pg, pg_url, anvil.url, codes, args.seconds, args.concurrency)
+        s = run_db("sqlite", data_sqlite, sqlite_url, anvil.url, codes, args.seconds, args.concurrency,
+                   args.workers)
+        p = run_db("postgres", data_pg, pg_url, anvil.url, codes, args.seconds, args.concurrency,
+                   args.workers)
         health = (s["health"] + p["health"]) / 2
         result = {
             "items": args.items,
