@@ -246,7 +246,7 @@ def _build(state: AppState, log: Callable[[str], Any]) -> DemoInfo:
         ev("customs", r_path, "sampling", 17, disposition="non_conformant", docs=[report_bad])
         ev("customs", r_path, "holding", 17.2)
         service.record(state, s, p["regulator"], service.resolve_subject(s, r_path), Action.RECALL,
-                       step=STEP_BY_NAME["recall"], disposition="recalled",
+                       step=STEP_BY_NAME["recall"], disposition="unchanged",
                        fields=RecordFields(event_time=at(18)), reason="Enterobacter sakazakii detected",
                        reason_document=recall_notice)
         log("lot AU2610R: recalled")

@@ -26,7 +26,7 @@ def recall(
     subject = service.resolve_subject(session, data.subject)
     return service.record(
         state, session, principal, subject, Action.RECALL, step=STEP_BY_NAME["recall"],
-        disposition="recalled", fields=RecordFields(event_time=data.event_time), reason=data.reason,
+        disposition="unchanged", fields=RecordFields(event_time=data.event_time), reason=data.reason,
         reason_document=data.document, idempotency_key=idempotency_key,
     )
 

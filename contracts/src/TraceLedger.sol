@@ -522,10 +522,13 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         }
     }
 
-    /// @dev Action.Recall: a regulator on any subject, or an importer on a subject it is responsible for.
+    /// @dev Action.Recall: a regulator on any subject, or an importer on a subject it is responsible for. The
+    /// recall is a flag of its own: the record carries no disposition and the stored one is left as it was.
     function _recall(SubjectState storage s, uint32 actor, uint8 roles, address account, Record calldata r) private {
         uint8 step = r.bizStep;
         if (step != 0 && step != TraceCodes.STEP_RECALL) revert TraceLedgerStepNotAllowed(Action.Recall, step);
+        uint8 disposition = r.disposition;
+        if (disposition != 0) revert TraceLedgerDispositionNotAllowed(Action.Recall, disposition);
         if (roles & TraceCodes.ROLE_REGULATOR == 0) {
             if (roles & TraceCodes.ROLE_IMPORTER == 0) {
                 revert TraceLedgerMissingRole(actor, TraceCodes.ROLE_REGULATOR | TraceCodes.ROLE_IMPORTER);
@@ -536,12 +539,10 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         uint8 flags = s.flags;
         if (flags & FLAG_RECALLED != 0) revert TraceLedgerAlreadyRecalled(r.subject);
         s.flags = flags | FLAG_RECALLED;
-        uint8 disposition = r.disposition;
-        if (disposition != 0) s.disposition = disposition;
         emit Recalled(r.subject, actor, r.eventTime, r.epcisHash, account);
     }
 
-    /// @dev Action.LiftRecall: regulators only.
+    /// @dev Action.LiftRecall: regulators only; like a recall, it carries no disposition and changes none.
     function _liftRecall(SubjectState storage s, uint32 actor, uint8 roles, address account, Record calldata r)
         private
     {
@@ -549,12 +550,12 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         if (step != 0 && step != TraceCodes.STEP_RECALL_LIFTED) {
             revert TraceLedgerStepNotAllowed(Action.LiftRecall, step);
         }
+        uint8 disposition = r.disposition;
+        if (disposition != 0) revert TraceLedgerDispositionNotAllowed(Action.LiftRecall, disposition);
         if (roles & TraceCodes.ROLE_REGULATOR == 0) revert TraceLedgerMissingRole(actor, TraceCodes.ROLE_REGULATOR);
         uint8 flags = s.flags;
         if (flags & FLAG_RECALLED == 0) revert TraceLedgerNotRecalled(r.subject);
         s.flags = flags & ~FLAG_RECALLED;
-        uint8 disposition = r.disposition;
-        if (disposition != 0) s.disposition = disposition;
         emit RecallLifted(r.subject, actor, r.eventTime, r.epcisHash, account);
     }
 

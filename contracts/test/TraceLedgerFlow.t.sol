@@ -488,12 +488,50 @@ contract TraceLedgerFlowTest is LedgerTest {
         assertTrue(ledger.isRecalled(ITEM), "isRecalled");
     }
 
-    function test_submitRecall_succeedsByResponsibleImporterWithStepAndDisposition() public {
-        ITraceLedger.Record memory r =
-            _rec(ITraceLedger.Action.Recall, ITEM, TraceCodes.STEP_RECALL, TraceCodes.DISP_RECALLED, 0);
+    function test_submitRecall_succeedsByResponsibleImporterWithStep() public {
+        _submit(importer, _rec(ITraceLedger.Action.Event, ITEM, TraceCodes.STEP_STORING, TraceCodes.DISP_DAMAGED, 0));
+        ITraceLedger.Record memory r = _rec(ITraceLedger.Action.Recall, ITEM, TraceCodes.STEP_RECALL, 0, 0);
+        vm.expectEmit(address(ledger));
+        emit ITraceLedger.Recalled(ITEM, IMPORTER_ID, uint64(T0), EPCIS, importer);
         _submit(importer, r);
         assertTrue(ledger.isRecalled(ITEM), "recalled");
-        assertEq(ledger.subject(ITEM).disposition, TraceCodes.DISP_RECALLED, "disposition");
+        assertEq(ledger.subject(ITEM).disposition, TraceCodes.DISP_DAMAGED, "disposition left as it was");
+    }
+
+    function test_submitRecall_failsIfDispositionGiven() public {
+        ITraceLedger.Record memory r =
+            _rec(ITraceLedger.Action.Recall, ITEM, TraceCodes.STEP_RECALL, TraceCodes.DISP_RECALLED, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITraceLedger.TraceLedgerDispositionNotAllowed.selector,
+                ITraceLedger.Action.Recall,
+                TraceCodes.DISP_RECALLED
+            )
+        );
+        _submit(regulator, r);
+    }
+
+    function test_submitRecall_failsIfUnknownDisposition() public {
+        ITraceLedger.Record memory r = _actionRec(ITraceLedger.Action.Recall, ITEM);
+        r.disposition = TraceCodes.LAST_DISPOSITION + 1;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITraceLedger.TraceLedgerUnknownDisposition.selector, TraceCodes.LAST_DISPOSITION + 1)
+        );
+        _submit(regulator, r);
+    }
+
+    function testFuzz_submitRecall_failsWithAnyDisposition(uint8 disposition, bool lift) public {
+        disposition = uint8(bound(disposition, 1, TraceCodes.LAST_DISPOSITION));
+        ITraceLedger.Action action = lift ? ITraceLedger.Action.LiftRecall : ITraceLedger.Action.Recall;
+        if (lift) _submit(regulator, _actionRec(ITraceLedger.Action.Recall, ITEM));
+        ITraceLedger.Record memory r = _actionRec(action, ITEM);
+        r.disposition = disposition;
+        vm.expectRevert(
+            abi.encodeWithSelector(ITraceLedger.TraceLedgerDispositionNotAllowed.selector, action, disposition)
+        );
+        _submit(regulator, r);
+        assertEq(ledger.subject(ITEM).disposition, TraceCodes.DISP_ACTIVE, "disposition untouched");
+        assertEq(ledger.isRecalled(ITEM), lift, "recall flag untouched");
     }
 
     function test_submitRecall_succeedsByImporterResponsibleThroughUnit() public {
@@ -552,13 +590,26 @@ contract TraceLedgerFlowTest is LedgerTest {
         assertFalse(ledger.isRecalled(ITEM), "lifted");
     }
 
-    function test_submitLiftRecall_succeedsWithStepAndDisposition() public {
-        _submit(regulator, _rec(ITraceLedger.Action.Recall, ITEM, 0, TraceCodes.DISP_RECALLED, 0));
-        _submit(
-            regulator,
-            _rec(ITraceLedger.Action.LiftRecall, ITEM, TraceCodes.STEP_RECALL_LIFTED, TraceCodes.DISP_ACTIVE, 0)
+    function test_submitLiftRecall_succeedsWithStep() public {
+        _submit(importer, _rec(ITraceLedger.Action.Event, ITEM, TraceCodes.STEP_STORING, TraceCodes.DISP_DAMAGED, 0));
+        _submit(regulator, _rec(ITraceLedger.Action.Recall, ITEM, TraceCodes.STEP_RECALL, 0, 0));
+        _submit(regulator, _rec(ITraceLedger.Action.LiftRecall, ITEM, TraceCodes.STEP_RECALL_LIFTED, 0, 0));
+        assertFalse(ledger.isRecalled(ITEM), "lifted");
+        assertEq(ledger.subject(ITEM).disposition, TraceCodes.DISP_DAMAGED, "disposition never changed");
+    }
+
+    function test_submitLiftRecall_failsIfDispositionGiven() public {
+        _submit(regulator, _actionRec(ITraceLedger.Action.Recall, ITEM));
+        ITraceLedger.Record memory r =
+            _rec(ITraceLedger.Action.LiftRecall, ITEM, TraceCodes.STEP_RECALL_LIFTED, TraceCodes.DISP_ACTIVE, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITraceLedger.TraceLedgerDispositionNotAllowed.selector,
+                ITraceLedger.Action.LiftRecall,
+                TraceCodes.DISP_ACTIVE
+            )
         );
-        assertEq(ledger.subject(ITEM).disposition, TraceCodes.DISP_ACTIVE, "previous disposition restored");
+        _submit(regulator, r);
     }
 
     function test_submitLiftRecall_failsIfNotRegulator() public {

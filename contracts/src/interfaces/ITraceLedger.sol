@@ -24,8 +24,8 @@ interface ITraceLedger {
         Accept, // the named receiver accepts; responsibility moves
         Reject, // the named receiver refuses; responsibility stays
         Cancel, // the holder withdraws a pending dispatch
-        Recall, // a regulator or the responsible importer recalls the subject
-        LiftRecall // a regulator lifts a recall
+        Recall, // a regulator or the responsible importer recalls the subject; disposition must be 0
+        LiftRecall // a regulator lifts a recall; disposition must be 0
     }
 
     /// @notice A quality-responsibility record: the body of every flow step, direct or relayed.
@@ -36,7 +36,7 @@ interface ITraceLedger {
         Action action;
         bytes32 subject; // item, lot or unit id
         uint8 bizStep; // TraceCodes step code
-        uint8 disposition; // TraceCodes disposition code; 0 keeps the current one
+        uint8 disposition; // TraceCodes disposition code; 0 keeps the current one (always 0 for Recall/LiftRecall)
         uint32 counterparty; // receiving enterprise of a Dispatch; 0 otherwise
         uint64 location; // GLN of the read point / business location as a number; 0 if unknown
         uint64 eventTime; // EPCIS eventTime, unix seconds
@@ -185,8 +185,11 @@ interface ITraceLedger {
         address account
     );
     /// @notice A subject (and everything in it) was recalled.
+    /// @dev A recall is the subject's own flag (`isRecalled`): it never changes the stored disposition, so
+    /// the event carries none and a mirror needs no call to know the subject's state.
     event Recalled(bytes32 indexed subject, uint32 indexed enterpriseId, uint64 eventTime, bytes32 reasonHash, address account);
     /// @notice A recall was lifted by a regulator.
+    /// @dev Like {Recalled}, it leaves the stored disposition as it was.
     event RecallLifted(
         bytes32 indexed subject, uint32 indexed enterpriseId, uint64 eventTime, bytes32 reasonHash, address account
     );
@@ -218,6 +221,8 @@ interface ITraceLedger {
     error TraceLedgerUnknownBizStep(uint8 bizStep);
     error TraceLedgerUnknownDisposition(uint8 disposition);
     error TraceLedgerStepNotAllowed(Action action, uint8 bizStep);
+    /// @notice `action` may not carry a disposition: Recall and LiftRecall records must have `disposition == 0`.
+    error TraceLedgerDispositionNotAllowed(Action action, uint8 disposition);
     error TraceLedgerEventTimeInFuture(uint64 eventTime, uint256 blockTime);
     error TraceLedgerTooManyDocuments(uint256 count, uint256 max);
     error TraceLedgerAlreadyRecalled(bytes32 subject);
@@ -291,6 +296,9 @@ interface ITraceLedger {
     // ------------------------------------------------------------------ flow
 
     /// @notice Applies a record as the caller's enterprise.
+    /// @dev Recall and LiftRecall records must carry `disposition == 0` (the recall is a flag of its own and
+    /// leaves the disposition unchanged); any other value reverts with `TraceLedgerDispositionNotAllowed`,
+    /// or with `TraceLedgerUnknownDisposition` if it is not a known code at all.
     function submit(Record calldata record) external;
 
     /// @notice Applies a record signed by `signed.signer` (EIP-712), submitted by any relayer.
