@@ -344,8 +344,9 @@ def up(
         console.print(f"  scanner page   {api_url}/scan")
         console.print(f"  API docs       {api_url}/docs")
         for link in links:
-            console.print(f"  demo item      {link}")
-        console.print(f"  ledger         {d.ledger.address} on {node.url}")
+            # Never wrapped: a broken line is a broken link.
+            console.print(f"  demo item      {link}", soft_wrap=True, highlight=False)
+        console.print(f"  ledger         {d.ledger.address} on {node.url}", soft_wrap=True)
         console.print(
             "Ctrl-C stops everything; `silktrace up` again resumes the same chain and data."
         )
