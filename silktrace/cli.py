@@ -300,12 +300,20 @@ def _wait_http(url: str, timeout: float) -> bool:
     return False
 
 
+def _interrupt(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def up(
     demo: Annotated[bool, typer.Option(help="load the demo scenario")] = True,
 ) -> None:
     """Start chain, contracts, indexer, API and scanner page with demo data; Ctrl-C stops all."""
     settings = _settings()
+    # Ctrl-C, and SIGTERM from a service manager, stop everything in order, even when the shell
+    # that started us left SIGINT ignored (as background jobs of scripts are).
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     node = _anvil(settings)
     # The children follow the chain this command starts, wherever the settings pointed.
     children = _Children(settings.data_dir / "logs", {"SILKTRACE_RPC_URL": node.url})
