@@ -204,7 +204,7 @@ def _build(state: AppState, log: Callable[[str], Any]) -> DemoInfo:
         serials_a = [f"{i:06d}" for i in range(1, 13)]
         # lot A: the whole flow, one tin to a consumer
         a_path, _ = lot(g1, "AU2611A", serials_a, 0)
-        ev("importer", a_path, "storing", 0.5, gln=glns["importer"])
+        ev("importer", a_path, "storing", 0.5, disposition="unchanged", gln=glns["importer"])
         handover("importer", "carrier", a_path, 1, docs=[origin, health])
         ev("carrier", a_path, "departing", 2, btx=[{"type": "bol", "id": "MSKU7261534"}], docs=[bol])
         ev("carrier", a_path, "arriving", 14, gln=glns["carrier"])
