@@ -559,7 +559,7 @@ class Resolver:
             member = hit is not None
             item_row = self.subject_row(conn, item_id) if hit is None or hit[1] is not None else None
         in_lot = member and ctx.lot_row is not None
-        steps = ctx.steps
+        steps = ctx.steps if in_lot else []  # an unknown serial borrows no history from its lot
         cur = ctx.state if in_lot else None
         verified = False
         if item_row is not None:

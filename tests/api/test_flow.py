@@ -111,6 +111,7 @@ def test_whole_flow_to_consumer(world: ApiEnv, lot: dict[str, Any]) -> None:
     fake = TraceResponse.model_validate(
         ok(w.client.get(f"{lot_path}/21/S9?sig={sig}", headers={"Accept": "application/json"}), 200))
     assert not fake.status.registered and not fake.status.genuine and fake.status.signature.state == "invalid"
+    assert fake.steps == [] and not fake.status.verified  # no history borrowed from the lot
     copied = TraceResponse.model_validate(
         ok(w.client.get(f"{lot_path}/21/S2?sig={sig}&format=json"), 200))
     assert copied.status.signature.state == "invalid"
