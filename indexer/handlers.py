@@ -204,9 +204,7 @@ on_custody_cancelled = on_custody_rejected
 def on_recalled(st: State, ev: Event) -> None:
     row = _subject(st, ev.subject_id, ev.block_number)
     if row is not None:
-        row["recalled"] = True
-        if ev.disposition:  # read from the chain by the source: the event does not carry it
-            row["disposition"] = ev.disposition
+        row["recalled"] = True  # a flag of its own: the disposition stays as it was
     if ev.subject_id in st.recall_scope:
         recall = {
             "subject_id": ev.subject_id, "recalled_event_id": ev.id,
@@ -222,8 +220,6 @@ def on_recall_lifted(st: State, ev: Event) -> None:
     row = _subject(st, ev.subject_id, ev.block_number)
     if row is not None:
         row["recalled"] = False
-        if ev.disposition:
-            row["disposition"] = ev.disposition
     if ev.subject_id in st.recall_scope:
         recall = st.open_recalls.pop(ev.subject_id, None)  # type: ignore[arg-type]
         if recall is not None:

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import orjson
-from eth_utils import keccak
 
 from indexer.config import IndexerConfig
 from indexer.decode import TOPIC0, Event, decode_logs
@@ -31,7 +30,6 @@ _TOO_LARGE = (
     "too large", "exceed", "query timeout", "returned more", "max results", "response is too big",
     "log response size",
 )
-_SUBJECT_SELECTOR = "0x" + keccak(text="subject(bytes32)")[:4].hex()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,24 +201,6 @@ class LogSource:
             raise RpcError(f"eth_getLogs: unexpected answer {str(logs)[:200]}")
         return logs
 
-    def subject_dispositions(self, events: Sequence[Event]) -> None:
-        """Fill in the disposition a recall record set: Recalled/RecallLifted do not carry it."""
-        wanted = [e for e in events if e.name in ("Recalled", "RecallLifted")]
-        if not wanted:
-            return
-        calls = [("eth_call", [{"to": self.address, "data": _SUBJECT_SELECTOR + str(e.subject_id)[2:]},
-                               hex(e.block_number)]) for e in wanted]
-        try:
-            results = self.rpc.batch(calls)
-        except RpcError as exc:
-            if exc.transient:
-                raise
-            log.warning("cannot read subject state at recall blocks (%s); disposition unknown", exc)
-            return
-        for e, res in zip(wanted, results, strict=True):
-            # Subject(kind, disposition, ...): word 1 is the disposition at the end of that block.
-            e[14] = int(res[66:130], 16) if isinstance(res, str) and len(res) >= 130 else None
-
     # ------------------------------------------------------------------ one range
     def fetch(self, start: int, end: int, *, dense_from: int) -> Chunk:
         """Logs of [start, end] (end may be cut to the adaptive span), decoded and checked.
@@ -266,7 +246,6 @@ class LogSource:
             for k in range(max(start, dense_from) + 1, stop + 1):
                 if headers[k].parent_hash != headers[k - 1].hash:
                     raise ChainChanged(f"blocks {k - 1} and {k} do not link")
-        self.subject_dispositions(events)
         return Chunk(start, stop, events, headers, dense and start >= dense_from)
 
     def ranges(self, start: int, end: int, *, dense_from: int) -> Iterator[Chunk]:

@@ -9,7 +9,6 @@ from sqlalchemy import text
 from indexer.config import IndexerConfig
 from indexer.decode import EVENT_COLUMNS, Event, check_abi
 from indexer.errors import IndexerError
-from indexer.handlers import RECALL_EVENTS
 from indexer.sink import Sink
 from indexer.source import LogSource, Rpc
 from silktrace.chain import Deployment
@@ -19,7 +18,6 @@ from silktrace.errors import ChainError
 
 # Columns compared: everything the chain determines (ids are the mirror's own).
 COMPARED = tuple(c for c in EVENT_COLUMNS if c not in ("id", "chain_id", "contract"))
-_DISP = COMPARED.index("disposition")
 
 
 @dataclass
@@ -115,10 +113,6 @@ def verify(settings: Settings, config: IndexerConfig | None = None, *, limit: in
                       f"(row id {mirror[k].id}) is not on the chain")
             for k in sorted(chain.keys() & mirror.keys()):
                 want, got = _values(chain[k]), _values(mirror[k])
-                if chain[k].name in RECALL_EVENTS and chain[k].disposition is None:
-                    # The node no longer has the state the recall's disposition is read from
-                    # (e.g. restarted from a state file): that one value cannot be checked.
-                    got = (*got[:_DISP], None, *got[_DISP + 1 :])
                 if want != got:
                     report.altered += 1
                     cols = [c for c, a, b in zip(COMPARED, want, got, strict=True) if a != b]

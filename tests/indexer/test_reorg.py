@@ -70,7 +70,7 @@ def _old_fork(world: World, imp: Party, wh: Party, items: list[bytes], unit: byt
     steps = [
         lambda: imp.ledger.pack(unit, items[:2]),
         lambda: world.record(imp, Action.DISPATCH, items[2], 4, 3, counterparty=wh.id, docs=2),
-        lambda: world.record(imp, Action.RECALL, items[3], 69, 11),
+        lambda: world.record(imp, Action.RECALL, items[3], 69),
         lambda: world.record(wh, Action.ACCEPT, items[2], 8, 4),
         lambda: imp.ledger.register_item(h32(world.rng)),
     ]
@@ -125,7 +125,7 @@ def test_rollback_then_longer_chain_while_following(
         _wait(ix, world.w3.eth.block_number)
         world.w3.provider.make_request("anvil_rollback", [3])  # type: ignore[arg-type]
         world.record(imp, Action.EVENT, unit, 9, 5)
-        world.record(imp, Action.RECALL, items[3], 69, 11)
+        world.record(imp, Action.RECALL, items[3], 69)
         world.mine(3)
         _wait(ix, world.w3.eth.block_number)
     finally:

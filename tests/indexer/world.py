@@ -103,12 +103,12 @@ class World:
         wh.ledger.unpack(outer, [unit])
         wh.ledger.unpack(unit, [split[0]])
         self.record(cus, Action.EVENT, split[0], 64, 6, docs=1)
-        self.record(reg, Action.RECALL, loose[1], 69, 11)
-        self.record(reg, Action.RECALL, lot, 69, 0)
-        self.record(reg, Action.LIFT_RECALL, loose[1], 70, 5)
+        self.record(reg, Action.RECALL, loose[1], 69)
+        self.record(reg, Action.RECALL, lot, 69)
+        self.record(reg, Action.LIFT_RECALL, loose[1], 70)
         self.record(wh, Action.EVENT, split[0], 36, 9)  # consumer receipt: custody ends
         self.record(imp, Action.EVENT, split[0], 37, 10)  # return: importer responsible again
-        self.record(imp, Action.RECALL, loose[2], 69, 11)
+        self.record(imp, Action.RECALL, loose[2], 69)
         extra = Account.create()
         self.admin.transact(self.admin.contract.functions.updateEnterprise(
             wh.id, int(Role.WAREHOUSE | Role.CARRIER), h32(rng)))
