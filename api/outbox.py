@@ -148,7 +148,8 @@ def _event_topics(state: AppState) -> dict[bytes, str]:
     return cached
 
 
-def _result(entry: OutboxEntry, replay: bool) -> WriteResult:
+def result_of(entry: OutboxEntry, replay: bool) -> WriteResult:
+    """The answer to a write, from its outbox entry."""
     r = entry.result
     return WriteResult(
         tx_hash=entry.tx_hash or "", block_number=entry.block_number or 0,
@@ -190,7 +191,7 @@ def execute(
                 "this Idempotency-Key was already used for a different request",
             )
         if entry.status in ("mined", "confirmed"):
-            return _result(entry, replay=True)
+            return result_of(entry, replay=True)
     else:
         entry = OutboxEntry(
             idempotency_key=key, enterprise_id=enterprise_id, op=op, payload=payload, request_hash=rhash,
@@ -237,11 +238,11 @@ def send(state: AppState, session: Session, entry: OutboxEntry) -> WriteResult:
     session.add(entry)
     session.commit()
     session.refresh(entry)
-    return _result(entry, replay=False)
+    return result_of(entry, replay=False)
 
 
 def _now() -> datetime:
-    return utcnow()
+    return utcnow()  # one place to change if the outbox ever needs a clock of its own
 
 
 def _fail(session: Session, entry: OutboxEntry, code: str, message: str) -> None:

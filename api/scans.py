@@ -20,6 +20,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection, Engine
 
 from api.models import Scan
+from api.sql import fetch_all
 from api.state import TTLCache
 
 log = logging.getLogger("silktrace.api.scans")
@@ -155,8 +156,6 @@ class ScanLog:
         stored: list[tuple[float, float | None, float | None, str]] | None = None,
     ) -> list[tuple[float, float | None, float | None, str]]:
         """(time, lat, lon, client) of the item's latest scans, newest first."""
-        from api.trace import fetch_all
-
         rows = stored if stored is not None else [
             (r[0], r[1], r[2], r[3]) for r in fetch_all(
                 conn, "SELECT scanned_at, lat, lon, client_hash FROM scan WHERE subject_id = ? "

@@ -37,7 +37,7 @@ from api.schemas import (
     WriteResult,
 )
 from api.security import new_api_key
-from api.signing import new_ledger_key
+from api.signing import new_ledger_key, utcnow
 from api.state import AppState
 from silktrace import gs1
 from silktrace.chain import is_dev_node
@@ -379,8 +379,6 @@ def register_manifest(
     )
     lot.status = "registered"
     lot.tx_hash = result.tx_hash
-    from api.signing import utcnow
-
     lot.registered_at = utcnow()
     manifest.status = "registered"
     session.add_all([lot, manifest])

@@ -9,7 +9,6 @@ read through a short-lived cache.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,10 +21,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.epcis import iso
+from api.manifest import TreeFile
 from api.scans import CloneVerdict
-from api.signing import parse_sig, verify_qr
+from api.signing import b64url_decode, make_kid, parse_sig, verify_qr
+from api.sql import fetch_all
 from api.state import AppState, TTLCache
 from silktrace import gs1
+from silktrace.db import create_db_engine
 from silktrace.vocab import (
     DISPOSITION_BY_CODE,
     DISPOSITION_LABEL,
@@ -128,8 +130,6 @@ class Resolver:
     """Builds traces; one per application."""
 
     def __init__(self, state: AppState) -> None:
-        from silktrace.db import create_db_engine
-
         self.state = state
         # Resolution only reads: no liveness ping and no rollback per checkout (each a round trip
         # on PostgreSQL); a dead pooled connection fails one request and is replaced.
@@ -415,10 +415,8 @@ class Resolver:
 
         return self.state.chain_cache.get(("item", item_id), read)
 
-    def tree(self, lot_id: str, expected_root: bytes | None = None) -> Any:
+    def tree(self, lot_id: str, expected_root: bytes | None = None) -> TreeFile | None:
         """The lot's tree file (mmap), reopened if it no longer has the root the chain has."""
-        from api.manifest import TreeFile
-
         tree = self._trees.get(lot_id)
         if tree is not None and expected_root is not None and tree.root != expected_root:
             tree = None  # replaced since it was opened (a new upload before registration)
@@ -433,8 +431,6 @@ class Resolver:
         return tree
 
     def proof(self, lot_id: str, item_id: str) -> list[bytes] | None:
-        from api.manifest import TreeFile
-
         tree = self._trees.get(lot_id)
         if tree is None:
             path = self.state.settings.data_dir / "manifests" / f"{lot_id}.tree"
@@ -477,8 +473,6 @@ class Resolver:
         return out
 
     def qr_keys(self, conn: Connection) -> dict[str, tuple[int, bytes, str]]:
-        from api.signing import b64url_decode, make_kid
-
         def load() -> dict[str, tuple[int, bytes, str]]:
             return {
                 make_kid(r[0], r[1]): (r[0], b64url_decode(r[2]), r[3])
@@ -614,25 +608,3 @@ class Resolver:
             "clone_warning": clone, "mirror_block": self.mirror_block(conn),
         }
 
-
-def now() -> float:
-    return time.time()
-
-
-def fetch_one(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
-    """One row through the driver's cursor: the hot path skips SQLAlchemy's result machinery."""
-    return _cursor(conn, sql, params).fetchone()
-
-
-def fetch_all(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    return list(_cursor(conn, sql, params).fetchall())
-
-
-def _cursor(conn: Connection, sql: str, params: tuple[Any, ...]) -> Any:
-    raw = conn.connection.dbapi_connection
-    assert raw is not None
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
-    cur = raw.cursor()
-    cur.execute(sql, params)
-    return cur

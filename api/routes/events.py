@@ -10,7 +10,8 @@ from fastapi import APIRouter, Path
 from api import service
 from api.deps import CurrentEnterpriseDep, SessionDep, StateDep
 from api.errors import not_found
-from api.models import OutboxEntry
+from api.models import EnterpriseProfile, OutboxEntry
+from api.outbox import result_of
 from api.routes.common import ERRORS, IdempotencyKey
 from api.schemas import EventIn, PreparedRecord, PrepareIn, SignedRecordIn, WriteResult
 from silktrace.ledger import Action, Record, typed_data
@@ -43,8 +44,6 @@ def prepare(data: PrepareIn, principal: CurrentEnterpriseDep, state: StateDep, s
     """The EIP-712 typed data an enterprise that keeps its own key signs (eth_signTypedData_v4)."""
     ledger = state.ledger()
     subject = service.resolve_subject(session, data.subject)
-    from api.models import EnterpriseProfile
-
     profile = session.get(EnterpriseProfile, principal.enterprise_id)
     if profile is None:
         raise not_found("unknown_enterprise", "the calling enterprise has no profile here")
@@ -78,9 +77,7 @@ def outbox_entry(
     outbox_id: Annotated[int, Path(ge=1, le=2**62)], principal: CurrentEnterpriseDep, session: SessionDep,
 ) -> WriteResult:
     """The state of one write of the calling enterprise: mined, confirmed (in the mirror) or failed."""
-    from api.outbox import _result
-
     entry = session.get(OutboxEntry, outbox_id)
     if entry is None or entry.enterprise_id != principal.enterprise_id:
         raise not_found("unknown_outbox_entry", f"no write {outbox_id} of this enterprise")
-    return _result(entry, replay=False)
+    return result_of(entry, replay=False)
