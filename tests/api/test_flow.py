@@ -6,6 +6,10 @@ import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlmodel import Session
+
+from api.epcis import event_hash
+from api.models import EpcisEvent
 from api.schemas import Linkset, TraceResponse
 from api.signing import b64url_decode, parse_sig, verify_qr
 from tests.api.conftest import GTIN, ApiEnv
@@ -99,6 +103,15 @@ def test_whole_flow_to_consumer(world: ApiEnv, lot: dict[str, Any]) -> None:
     assert shipped.documents[0].download_url  # public certificate
     accept = next(s for s in trace.steps if s.action == "accept")
     assert accept.enterprise and accept.enterprise.id == w.id("carrier")
+
+    # every step's off-chain EPCIS event hashes to the epcisHash on chain (tamper evidence)
+    with Session(w.state.engine) as session:
+        for s in trace.steps:
+            if s.action in ("pack", "unpack", "split") or s.epcis_hash is None:
+                continue
+            stored = session.get(EpcisEvent, s.epcis_hash)
+            assert stored is not None, s
+            assert event_hash(stored.body) == s.epcis_hash
 
     # a sibling still in the warehouse: the lot's history, held by the warehouse
     sib = TraceResponse.model_validate(ok(w.client.get(f"{lot_path}/21/S2?format=json"), 200))
