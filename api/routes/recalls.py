@@ -12,7 +12,7 @@ from api.deps import CurrentEnterpriseDep, SessionDep, StateDep
 from api.routes.common import ERRORS, IdempotencyKey
 from api.schemas import RecallIn, RecordFields, WriteResult
 from silktrace.ledger import Action
-from silktrace.vocab import STEP_BY_NAME
+from silktrace.vocab import DISPOSITION_BY_CODE, STEP_BY_NAME
 
 router = APIRouter(tags=["recalls"], responses=ERRORS)
 
@@ -40,9 +40,25 @@ def lift(
     subject = service.resolve_subject(session, data.subject)
     return service.record(
         state, session, principal, subject, Action.LIFT_RECALL, step=STEP_BY_NAME["recall_lifted"],
-        disposition="unchanged", fields=RecordFields(event_time=data.event_time), reason=data.reason,
+        disposition=_before_recall(state, session, subject.subject_id),
+        fields=RecordFields(event_time=data.event_time), reason=data.reason,
         reason_document=data.document, idempotency_key=idempotency_key,
     )
+
+
+def _before_recall(state: StateDep, session: SessionDep, subject_id: str) -> str:
+    """The disposition the subject had before its recall (from the mirror), restored on lifting."""
+    rows = session.execute(text(
+        "SELECT event, disposition FROM ledger_event WHERE chain_id = :c AND subject_id = :s "
+        "ORDER BY block_number DESC, log_index DESC"
+    ), {"c": state.resolver.chain_id, "s": subject_id}).all()
+    seen_recall = False
+    for event, disposition in rows:
+        if event == "Recalled":
+            seen_recall = True
+        elif seen_recall and disposition:
+            return DISPOSITION_BY_CODE.get(int(disposition), "unchanged")
+    return "unchanged"
 
 
 @router.get("/recalls", response_model=list[dict[str, Any]])

@@ -179,4 +179,5 @@ def test_recall_warns_every_item(world: ApiEnv, lot: dict[str, Any]) -> None:
     assert lift.status_code == 403
     assert world.post("/recalls/lift", "regulator", json={"subject": lot_path, "reason": "cleared"}).status_code == 201
     world.index()
-    assert world.client.get(f"{lot_path}/21/S3?format=json").json()["status"]["recalled"] is False
+    lifted = world.client.get(f"{lot_path}/21/S3?format=json").json()["status"]
+    assert lifted["recalled"] is False and lifted["disposition"]["name"] == "active"  # as before
