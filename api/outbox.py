@@ -23,7 +23,15 @@ from api.schemas import LogRef, WriteResult
 from api.signing import utcnow
 from api.state import AppState
 from silktrace.errors import ChainError, SilkTraceError
-from silktrace.ledger import Action, LedgerError, Record, SignedRecord, sign_record
+from silktrace.ledger import (
+    Action,
+    LedgerError,
+    Record,
+    SignedRecord,
+    SignedRecords,
+    sign_record,
+    sign_records,
+)
 
 log = logging.getLogger("silktrace.api.outbox")
 
@@ -93,6 +101,26 @@ def _run(state: AppState, session: Session, entry: OutboxEntry) -> Any:
         return relayer.submit_signed(
             SignedRecord(record, sig["signer"], sig["nonce"], sig["deadline"], bytes.fromhex(sig["signature"]))
         )
+    if entry.op == "records":
+        records = [record_from_json(r) for r in p["records"]]
+        signed = p.get("signed")
+        if signed is None or signed.get("deadline", 0) <= time.time() + 30 or _nonce_used(state, signed):
+            account = state.ledger_account(session, entry.enterprise_id)
+            if account is None:
+                raise ApiError(409, "self_custody", "the enterprise keeps its own key: sign the records")
+            sr = sign_records(
+                account, records, nonce=relayer.nonce(account.address),
+                deadline=int(time.time()) + state.api.signature_ttl_s,
+                chain_id=relayer.deployment.chain_id, contract=relayer.address,
+            )
+            p = {**p, "signed": {"signer": sr.signer, "nonce": sr.nonce, "deadline": sr.deadline,
+                                 "signature": sr.signature.hex()}}
+            entry.payload = p
+            session.add(entry)
+            session.commit()
+        sig = p["signed"]
+        return relayer.submit_signed_records(SignedRecords(
+            tuple(records), sig["signer"], sig["nonce"], sig["deadline"], bytes.fromhex(sig["signature"])))
     if entry.op == "signed_record":
         sig = p["signed"]
         return relayer.submit_signed(
@@ -159,7 +187,7 @@ def result_of(entry: OutboxEntry, replay: bool) -> WriteResult:
 
 
 def request_hash(enterprise_id: int, op: str, payload: dict[str, Any]) -> str:
-    body = {k: v for k, v in payload.items() if k != "signed"} if op == "record" else payload
+    body = {k: v for k, v in payload.items() if k != "signed"} if op in ("record", "records") else payload
     return hashlib.sha256(canonical_json([enterprise_id, op, body])).hexdigest()
 
 

@@ -363,6 +363,14 @@ class EventIn(RecordFields):
     )
 
 
+class EventBatchIn(BaseModel):
+    """Steps of one enterprise recorded in one transaction (one signature over all of them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventIn] = Field(min_length=1, max_length=200)
+
+
 class DispatchIn(RecordFields):
     to_enterprise: int = Field(ge=1, le=2**32 - 1, examples=[3])
     step: StepName = Field(default="shipping", examples=["shipping"])

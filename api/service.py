@@ -29,6 +29,7 @@ from api.models import (
 from api.schemas import (
     EnterpriseIn,
     EnterpriseOut,
+    EventIn,
     Localized,
     LotIn,
     ProductIn,
@@ -484,6 +485,47 @@ def record(
         state, session, enterprise_id=principal.enterprise_id, op="record",
         payload={"record": outbox.record_to_json(rec)}, idempotency_key=idempotency_key,
         epcis=[(h, subject.subject_id, body)], dedupe=fields.event_time is not None,
+    )
+
+
+def record_batch(
+    state: AppState, session: Session, principal: Principal, events: list[EventIn],
+    idempotency_key: str | None = None,
+) -> WriteResult:
+    """Many steps of one enterprise in one transaction: one signature over all (RecordBatch)."""
+    records: list[dict[str, Any]] = []
+    epcis: list[tuple[str, str, dict[str, Any]]] = []
+    now = int(time.time())
+    for data in events:
+        subject = resolve_subject(session, data.subject)
+        step = step_of(data.step)
+        _check_permission(principal, Action.EVENT, step)
+        disp_code, disp_name = disposition_of(step, data.disposition)
+        docs = documents_of(session, principal, data.documents)
+        when = data.event_time or now
+        body = build_event(
+            step=step, subject=subject, event_time=when, recorder=principal.enterprise_id,
+            disposition=disp_name, gln=data.location_gln,
+            biz_transactions=[t.model_dump() for t in data.biz_transactions], action_note="event",
+        )
+        if docs:
+            body["silktrace:documents"] = [d.hex() for d in docs]
+        h = event_hash(body)
+        if not step.authority:
+            ensure_split(state, session, principal, subject)
+        elif subject.kind == "item" and chain_kind(state, subject.subject_id) == 0:
+            raise conflict("item_not_split", f"{subject.path} has no state of its own yet: record on its lot")
+        rec = Record(
+            action=Action.EVENT, subject=subject.id_bytes, biz_step=step.code, disposition=disp_code,
+            location=location_of(data.location_gln), event_time=when, epcis_hash=bytes.fromhex(h[2:]),
+            documents=docs,
+        )
+        records.append(outbox.record_to_json(rec))
+        epcis.append((h, subject.subject_id, body))
+    return outbox.execute(
+        state, session, enterprise_id=principal.enterprise_id, op="records",
+        payload={"records": records}, idempotency_key=idempotency_key, epcis=epcis,
+        dedupe=all(e.event_time is not None for e in events),
     )
 
 

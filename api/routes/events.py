@@ -13,7 +13,14 @@ from api.errors import not_found
 from api.models import EnterpriseProfile, OutboxEntry
 from api.outbox import result_of
 from api.routes.common import ERRORS, IdempotencyKey
-from api.schemas import EventIn, PreparedRecord, PrepareIn, SignedRecordIn, WriteResult
+from api.schemas import (
+    EventBatchIn,
+    EventIn,
+    PreparedRecord,
+    PrepareIn,
+    SignedRecordIn,
+    WriteResult,
+)
 from silktrace.ledger import Action, Record, typed_data
 
 router = APIRouter(tags=["events"], responses=ERRORS)
@@ -37,6 +44,15 @@ def record_event(
         state, session, principal, subject, Action.EVENT, step=step, disposition=data.disposition,
         fields=data, idempotency_key=idempotency_key,
     )
+
+
+@router.post("/events/batch", response_model=WriteResult, status_code=201)
+def record_events(
+    data: EventBatchIn, principal: CurrentEnterpriseDep, state: StateDep, session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> WriteResult:
+    """Record up to 200 steps in one transaction, all or none (e.g. inspecting every lot of a ship)."""
+    return service.record_batch(state, session, principal, data.events, idempotency_key)
 
 
 @router.post("/records/prepare", response_model=PreparedRecord)

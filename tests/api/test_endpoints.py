@@ -368,3 +368,25 @@ def test_qr_endpoints(world: ApiEnv, lot: dict[str, Any]) -> None:
     assert err(c.get(f"/lots/{lid}/labels.pdf"), 401) == "not_authenticated"
     other = world.post("/lots", "importer", json={"gtin": GTIN, "lot": "L2"}).json()
     assert err(c.get(f"/lots/{other['lot_id']}/qr-codes", headers=world.h("importer")), 404) == "lot_not_registered"
+
+
+def test_event_batch_is_one_atomic_transaction(world: ApiEnv, lot: dict[str, Any]) -> None:
+    other = world.post("/units", "carrier", json={"sscc": "393123450000000013"})
+    assert other.status_code == 201
+    ok_batch = {"events": [{"subject": LOT, "step": "storing"},
+                           {"subject": LOT, "step": "picking", "location_gln": "6901234000016"}]}
+    r = world.post("/events/batch", "importer", json=ok_batch)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert [lg["event"] for lg in body["logs"]] == ["EventRecorded", "EventRecorded"]
+    assert len(body["event_ids"]) == 2
+    # the second record is refused by the chain: the first is not applied either
+    bad = {"events": [{"subject": LOT, "step": "storing"},
+                      {"subject": "/00/393123450000000013", "step": "storing"}]}
+    assert err(world.post("/events/batch", "importer", json=bad), 403) == "TraceLedgerNotResponsible"
+    assert err(world.post("/events/batch", "importer", json={"events": [
+        {"subject": LOT, "step": "inspecting"}]}), 403) == "missing_role"
+    assert err(world.post("/events/batch", "importer", json={"events": []}), 422) == "validation_error"
+    world.index()
+    steps = [s["step"]["name"] for s in world.client.get(f"{LOT}?format=json").json()["steps"] if s["step"]]
+    assert steps == ["commissioning", "storing", "picking"]
