@@ -234,8 +234,13 @@ def execute(
     return send(state, session, entry)
 
 
-def send(state: AppState, session: Session, entry: OutboxEntry) -> WriteResult:
+def send(state: AppState, session: Session, entry: OutboxEntry, *, resend: bool = False
+         ) -> WriteResult:
+    """Send the entry (again) unless another thread got it mined meanwhile."""
     with state.write_lock:
+        session.refresh(entry)
+        if entry.status == "confirmed" or (entry.status == "mined" and not resend):
+            return result_of(entry, replay=True)
         entry.attempts += 1
         try:
             receipt = _run(state, session, entry)
@@ -316,7 +321,7 @@ def reconcile_once(state: AppState) -> dict[str, int]:
 
 def _resend(state: AppState, session: Session, entry: OutboxEntry) -> bool:
     try:
-        send(state, session, entry)
+        send(state, session, entry, resend=entry.status == "mined")
         return True
     except ApiError as exc:
         log.warning("outbox %s: resubmission refused: %s %s", entry.id, exc.code, exc.message)

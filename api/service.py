@@ -206,6 +206,10 @@ def register_enterprise(
     )
     session.add(profile)
     state.add_key(session, enterprise_id, "ledger", address.lower(), sealed=entry_payload.get("sealed"))
+    entry = session.get(outbox.OutboxEntry, result.outbox_id)
+    if entry is not None:  # the key now lives in the key store only
+        entry.payload = {**entry.payload, "sealed": None}
+        session.add(entry)
     state.new_qr_key(session, enterprise_id)
     key_id, api_key, secret_hash = new_api_key()
     session.add(ApiKey(id=key_id, enterprise_id=enterprise_id, name="initial", secret_hash=secret_hash))
