@@ -24,7 +24,9 @@ class ApiSettings(BaseSettings):
         "data_dir/admin.key (mode 0600)",
     )
     resolver_base_url: str = Field(
-        default="http://127.0.0.1:8000", description="host that QR codes' Digital Links point to"
+        default="",
+        description="host that QR codes' Digital Links point to; default: this API's own "
+        "http://{api_host}:{api_port}",
     )
     token_ttl_s: int = Field(default=900, ge=30, le=86400, description="lifetime of a bearer token")
     max_manifest_items: int = 1_000_000

@@ -58,6 +58,10 @@ Every error is `{"error": {"code", "message", "details"}}` with a 4xx status.
 def build_state(settings: Settings, api_settings: ApiSettings) -> AppState:
     """Engine, keys and chain connection (the chain may be unreachable: writes then answer 503)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not api_settings.resolver_base_url:
+        api_settings = api_settings.model_copy(
+            update={"resolver_base_url": f"http://{settings.api_host}:{settings.api_port}"}
+        )
     engine = create_db_engine(settings.sql_url())
     create_tables(engine)
     master = load_master_key(
