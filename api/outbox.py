@@ -23,15 +23,7 @@ from api.schemas import LogRef, WriteResult
 from api.signing import utcnow
 from api.state import AppState
 from silktrace.errors import ChainError, SilkTraceError
-from silktrace.ledger import (
-    Action,
-    LedgerError,
-    Record,
-    SignedRecord,
-    SignedRecords,
-    sign_record,
-    sign_records,
-)
+from silktrace.ledger import Action, LedgerError, Record, SignedRecord, sign_record
 
 log = logging.getLogger("silktrace.api.outbox")
 
@@ -102,6 +94,10 @@ def _run(state: AppState, session: Session, entry: OutboxEntry) -> Any:
             SignedRecord(record, sig["signer"], sig["nonce"], sig["deadline"], bytes.fromhex(sig["signature"]))
         )
     if entry.op == "records":
+        # Batches under one signature (submitSignedRecords) arrived with the ledger client's
+        # `sign_records`; imported here so that single records work with an older client too.
+        from silktrace.ledger import SignedRecords, sign_records
+
         records = [record_from_json(r) for r in p["records"]]
         signed = p.get("signed")
         if signed is None or signed.get("deadline", 0) <= time.time() + 30 or _nonce_used(state, signed):
