@@ -62,6 +62,11 @@ class Record:
         )
 
     def typed_message(self, nonce: int, deadline: int) -> dict[str, Any]:
+        """The EIP-712 message of this record signed alone (with its own nonce and deadline)."""
+        return {**self.batched_message(), "nonce": nonce, "deadline": deadline}
+
+    def batched_message(self) -> dict[str, Any]:
+        """The EIP-712 message of this record as nested in a `RecordBatch` (no nonce, no deadline)."""
         return {
             "action": int(self.action),
             "subject": self.subject,
@@ -72,8 +77,6 @@ class Record:
             "eventTime": self.event_time,
             "epcisHash": self.epcis_hash,
             "documents": list(self.documents),
-            "nonce": nonce,
-            "deadline": deadline,
         }
 
 
@@ -91,27 +94,68 @@ class SignedRecord:
         return (self.record.as_tuple(), self.signer, self.nonce, self.deadline, self.signature)
 
 
+@dataclass(frozen=True)
+class SignedRecords:
+    """Records signed together by one account: the arguments of `submitSignedRecords`."""
+
+    records: tuple[Record, ...]
+    signer: str
+    nonce: int
+    deadline: int
+    signature: bytes
+
+    def as_args(self) -> tuple[Any, ...]:
+        return (
+            self.signer,
+            [r.as_tuple() for r in self.records],
+            self.nonce,
+            self.deadline,
+            self.signature,
+        )
+
+
+EIP712_DOMAIN_TYPE = [
+    {"name": "name", "type": "string"},
+    {"name": "version", "type": "string"},
+    {"name": "chainId", "type": "uint256"},
+    {"name": "verifyingContract", "type": "address"},
+]
+RECORD_FIELDS = [
+    {"name": "action", "type": "uint8"},
+    {"name": "subject", "type": "bytes32"},
+    {"name": "bizStep", "type": "uint8"},
+    {"name": "disposition", "type": "uint8"},
+    {"name": "counterparty", "type": "uint32"},
+    {"name": "location", "type": "uint64"},
+    {"name": "eventTime", "type": "uint64"},
+    {"name": "epcisHash", "type": "bytes32"},
+    {"name": "documents", "type": "bytes32[]"},
+]
+NONCE_DEADLINE = [
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]
+# A record signed alone: `Record(...,bytes32[] documents,uint256 nonce,uint256 deadline)`.
 RECORD_TYPES = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
-    "Record": [
-        {"name": "action", "type": "uint8"},
-        {"name": "subject", "type": "bytes32"},
-        {"name": "bizStep", "type": "uint8"},
-        {"name": "disposition", "type": "uint8"},
-        {"name": "counterparty", "type": "uint32"},
-        {"name": "location", "type": "uint64"},
-        {"name": "eventTime", "type": "uint64"},
-        {"name": "epcisHash", "type": "bytes32"},
-        {"name": "documents", "type": "bytes32[]"},
-        {"name": "nonce", "type": "uint256"},
-        {"name": "deadline", "type": "uint256"},
-    ],
+    "EIP712Domain": EIP712_DOMAIN_TYPE,
+    "Record": RECORD_FIELDS + NONCE_DEADLINE,
 }
+# Records signed together: `RecordBatch(Record[] records,uint256 nonce,uint256 deadline)` with the nested
+# `Record(...,bytes32[] documents)`, which has no nonce or deadline of its own.
+RECORD_BATCH_TYPES = {
+    "EIP712Domain": EIP712_DOMAIN_TYPE,
+    "RecordBatch": [{"name": "records", "type": "Record[]"}, *NONCE_DEADLINE],
+    "Record": RECORD_FIELDS,
+}
+
+
+def _domain(chain_id: int, contract: str) -> dict[str, Any]:
+    return {
+        "name": "SilkTrace",
+        "version": "1",
+        "chainId": chain_id,
+        "verifyingContract": to_checksum_address(contract),
+    }
 
 
 def typed_data(
@@ -121,13 +165,24 @@ def typed_data(
     return {
         "types": RECORD_TYPES,
         "primaryType": "Record",
-        "domain": {
-            "name": "SilkTrace",
-            "version": "1",
-            "chainId": chain_id,
-            "verifyingContract": to_checksum_address(contract),
-        },
+        "domain": _domain(chain_id, contract),
         "message": record.typed_message(nonce, deadline),
+    }
+
+
+def batch_typed_data(
+    records: Sequence[Record], nonce: int, deadline: int, chain_id: int, contract: str
+) -> dict[str, Any]:
+    """The EIP-712 typed data an enterprise signs for many records at once."""
+    return {
+        "types": RECORD_BATCH_TYPES,
+        "primaryType": "RecordBatch",
+        "domain": _domain(chain_id, contract),
+        "message": {
+            "records": [r.batched_message() for r in records],
+            "nonce": nonce,
+            "deadline": deadline,
+        },
     }
 
 
@@ -148,6 +203,27 @@ def sign_record(
     )
     signature = account.sign_message(message).signature
     return SignedRecord(record, account.address, nonce, deadline, bytes(signature))
+
+
+def sign_records(
+    account: LocalAccount,
+    records: Sequence[Record],
+    *,
+    nonce: int,
+    deadline: int,
+    chain_id: int,
+    contract: str,
+) -> SignedRecords:
+    """Sign many records off-chain at once with an enterprise account's key (one nonce for all)."""
+    if not records:
+        raise ValueError("a signed batch needs at least one record")
+    if any(not r.event_time for r in records):
+        raise ValueError("a signed record needs an explicit event_time")
+    message = encode_typed_data(
+        full_message=batch_typed_data(records, nonce, deadline, chain_id, contract)
+    )
+    signature = account.sign_message(message).signature
+    return SignedRecords(tuple(records), account.address, nonce, deadline, bytes(signature))
 
 
 class LedgerError(ChainError):
@@ -350,6 +426,32 @@ class Ledger:
             chain_id=self.deployment.chain_id,
             contract=self.address,
         )
+
+    def sign_records(
+        self,
+        account: LocalAccount,
+        records: Sequence[Record],
+        *,
+        nonce: int | None = None,
+        deadline: int | None = None,
+    ) -> SignedRecords:
+        """Sign many records at once as `account` for this deployment (one nonce, read if not given)."""
+        now = int(time.time())
+        records = [
+            r if r.event_time else Record(**{**r.__dict__, "event_time": now}) for r in records
+        ]
+        return sign_records(
+            account,
+            records,
+            nonce=self.nonce(account.address) if nonce is None else nonce,
+            deadline=deadline or now + 3600,
+            chain_id=self.deployment.chain_id,
+            contract=self.address,
+        )
+
+    def submit_signed_records(self, signed: SignedRecords) -> Any:
+        """Relay records one account signed together (`submitSignedRecords`)."""
+        return self.transact(self.contract.functions.submitSignedRecords(*signed.as_args()))
 
     def submit_signed(self, signed: SignedRecord) -> Any:
         return self.transact(self.contract.functions.submitSigned(signed.as_tuple()))

@@ -38,6 +38,18 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         "Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents,uint256 nonce,uint256 deadline)"
     );
 
+    /// @notice EIP-712 type hash of {ITraceLedger-Record} as nested in a signed batch: without nonce and deadline.
+    // solhint-disable-next-line gas-small-strings
+    bytes32 public constant BATCHED_RECORD_TYPEHASH = keccak256(
+        "Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents)"
+    );
+
+    /// @notice EIP-712 type hash of a batch of records signed together (`submitSignedRecords`).
+    // solhint-disable-next-line gas-small-strings
+    bytes32 public constant RECORD_BATCH_TYPEHASH = keccak256(
+        "RecordBatch(Record[] records,uint256 nonce,uint256 deadline)Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents)"
+    );
+
     // Subject flag bits, kept in the subject's single hot slot.
     uint8 private constant FLAG_RECALLED = 1;
     uint8 private constant FLAG_ENDED = 2;
@@ -297,6 +309,26 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         }
     }
 
+    /// @inheritdoc ITraceLedger
+    function submitSignedRecords(
+        address signer,
+        Record[] calldata records,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external whenNotPaused {
+        _verifySignedRecords(signer, records, nonce, deadline, signature);
+        // Nothing in a batch can change an enterprise, so one look-up serves every record.
+        (uint32 actor, uint8 roles) = _actor(signer);
+        uint256 n = records.length;
+        for (uint256 i; i < n;) {
+            _apply(actor, roles, signer, records[i]);
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
     // ================================================================== views
 
     /// @inheritdoc ITraceLedger
@@ -374,6 +406,11 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         return _hashTypedDataV4(_recordHash(record, nonce, deadline));
     }
 
+    /// @inheritdoc ITraceLedger
+    function recordsDigest(Record[] calldata records, uint256 nonce, uint256 deadline) external view returns (bytes32) {
+        return _hashTypedDataV4(_recordBatchHash(records, nonce, deadline));
+    }
+
     /// @notice ERC-165: also answers for {ITraceLedger}.
     function supportsInterface(bytes4 interfaceId) public view override returns (bool) {
         return interfaceId == type(ITraceLedger).interfaceId || super.supportsInterface(interfaceId);
@@ -391,6 +428,26 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
         // The error's argument only details a malformed signature, which fails here either way.
         // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signed.signature);
+        if (err != ECDSA.RecoverError.NoError || recovered != signer) {
+            revert TraceLedgerInvalidSigner(recovered, signer);
+        }
+        _useCheckedNonce(signer, nonce);
+    }
+
+    /// @dev Checks a batch's size, deadline, signature and nonce (consuming it) before any record applies.
+    function _verifySignedRecords(
+        address signer,
+        Record[] calldata records,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        if (records.length == 0) revert TraceLedgerEmptyBatch();
+        if (block.timestamp > deadline) revert TraceLedgerExpiredSignature(deadline, block.timestamp);
+        bytes32 digest = _hashTypedDataV4(_recordBatchHash(records, nonce, deadline));
+        // The error's argument only details a malformed signature, which fails here either way.
+        // slither-disable-next-line unused-return
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err != ECDSA.RecoverError.NoError || recovered != signer) {
             revert TraceLedgerInvalidSigner(recovered, signer);
         }
@@ -664,6 +721,43 @@ contract TraceLedger is ITraceLedger, AccessControlDefaultAdminRules, Pausable, 
             mstore(add(m, 0x140), nonce)
             mstore(add(m, 0x160), deadline)
             h := keccak256(m, 0x180)
+        }
+    }
+
+    /// @dev EIP-712 struct hash of a `RecordBatch`: each record hashed as a nested `Record` (no nonce, no
+    /// deadline) into a scratch array, the array hashed, then the batch. As in `_recordHash`, each record's
+    /// eight static fields are copied from calldata as they are; `_apply` reads them through Solidity's
+    /// checked calldata accessors, which revert on anything non-canonical, so what is applied is what was
+    /// hashed. The record offsets and the documents offset are resolved exactly as those accessors do.
+    function _recordBatchHash(Record[] calldata records, uint256 nonce, uint256 deadline)
+        private
+        pure
+        returns (bytes32 h)
+    {
+        bytes32 recordTypeHash = BATCHED_RECORD_TYPEHASH;
+        bytes32 batchTypeHash = RECORD_BATCH_TYPEHASH;
+        assembly ("memory-safe") {
+            let n := records.length
+            let hashes := mload(0x40)
+            let m := add(hashes, shl(5, n)) // one record's encoding, after the array of record hashes
+            for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                let r := add(records.offset, calldataload(add(records.offset, shl(5, i))))
+                let documents := add(r, calldataload(add(r, 0x100)))
+                let size := shl(5, calldataload(documents))
+                calldatacopy(m, add(documents, 0x20), size)
+                let documentsHash := keccak256(m, size)
+                mstore(m, recordTypeHash)
+                // action, subject, bizStep, disposition, counterparty, location, eventTime, epcisHash
+                calldatacopy(add(m, 0x20), r, 0x100)
+                mstore(add(m, 0x120), documentsHash)
+                mstore(add(hashes, shl(5, i)), keccak256(m, 0x140))
+            }
+            let recordsHash := keccak256(hashes, shl(5, n))
+            mstore(m, batchTypeHash)
+            mstore(add(m, 0x20), recordsHash)
+            mstore(add(m, 0x40), nonce)
+            mstore(add(m, 0x60), deadline)
+            h := keccak256(m, 0x80)
         }
     }
 

@@ -297,6 +297,11 @@ contract TraceLedgerAdminTest is LedgerTest {
         batch[0] = signed;
         vm.expectRevert(paused);
         ledger.submitSignedBatch(batch);
+        ITraceLedger.Record[] memory records = new ITraceLedger.Record[](1);
+        records[0] = _event(UNIT, TraceCodes.STEP_STORING);
+        bytes memory sig = _signRecords(IMPORTER_KEY, records, 0, T0 + 60);
+        vm.expectRevert(paused);
+        ledger.submitSignedRecords(importer, records, 0, T0 + 60, sig);
         vm.stopPrank();
     }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+
 import {LedgerTest} from "./utils/LedgerTest.sol";
 import {ITraceLedger} from "../src/interfaces/ITraceLedger.sol";
 import {TraceCodes} from "../src/libraries/TraceCodes.sol";
@@ -205,5 +207,69 @@ contract TraceLedgerFuzzTest is LedgerTest {
         );
         ledger.submitSigned(signed);
         assertEq(ledger.nonces(account), 1, "nonce");
+    }
+
+    // ---------------------------------------------------------------- records signed together
+
+    /// @dev `n` items registered by the importer, one storing record each with a fuzzed disposition and
+    /// document count.
+    function _storingRecords(uint256 n, uint256 seed) internal returns (ITraceLedger.Record[] memory records) {
+        records = new ITraceLedger.Record[](n);
+        bytes32[] memory ids = _ids(n, bytes32(seed));
+        for (uint256 i; i < n; ++i) {
+            _registerItem(importer, ids[i]);
+            uint256 r = uint256(keccak256(abi.encode(seed, i)));
+            records[i] = _rec(
+                ITraceLedger.Action.Event,
+                ids[i],
+                TraceCodes.STEP_STORING,
+                uint8(r % (TraceCodes.LAST_DISPOSITION + 1)),
+                0
+            );
+            records[i].documents = _docs((r >> 8) % 4);
+            records[i].epcisHash = keccak256(abi.encode(r));
+        }
+    }
+
+    function testFuzz_submitSignedRecords_appliesEveryRecordAsTheSigner(uint256 n, uint256 seed, uint64 deadlineAhead)
+        public
+    {
+        n = bound(n, 1, 24);
+        uint256 deadline = T0 + bound(deadlineAhead, 0, 365 days);
+        ITraceLedger.Record[] memory records = _storingRecords(n, seed);
+        bytes memory sig = _signRecords(IMPORTER_KEY, records, 0, deadline);
+        vm.prank(stranger);
+        ledger.submitSignedRecords(importer, records, 0, deadline, sig);
+        assertEq(ledger.nonces(importer), 1, "one nonce");
+        for (uint256 i; i < n; ++i) {
+            uint8 d = records[i].disposition;
+            assertEq(ledger.subject(records[i].subject).disposition, d == 0 ? TraceCodes.DISP_ACTIVE : d, "applied");
+        }
+        vm.expectRevert(abi.encodeWithSelector(Nonces.InvalidAccountNonce.selector, importer, 1));
+        ledger.submitSignedRecords(importer, records, 0, deadline, sig);
+    }
+
+    function testFuzz_submitSignedRecords_anyTamperedFieldFails(uint256 n, uint256 index, uint8 field, bytes32 value)
+        public
+    {
+        n = bound(n, 1, 8);
+        index = bound(index, 0, n - 1);
+        ITraceLedger.Record[] memory records = _storingRecords(n, uint256(value));
+        bytes memory sig = _signRecords(IMPORTER_KEY, records, 0, T0 + 60);
+        ITraceLedger.Record memory r = records[index];
+        field = uint8(bound(field, 0, 8));
+        uint256 v = uint256(value);
+        if (field == 0) r.action = ITraceLedger.Action(uint8(uint8(r.action) + 1 + v % 6) % 7);
+        else if (field == 1) r.subject = r.subject ^ (value == 0 ? bytes32(uint256(1)) : value);
+        else if (field == 2) r.bizStep = uint8(r.bizStep + 1 + v % 255);
+        else if (field == 3) r.disposition = uint8(r.disposition + 1 + v % 255);
+        else if (field == 4) r.counterparty = uint32(r.counterparty + 1 + v % type(uint32).max);
+        else if (field == 5) r.location = uint64(r.location + 1 + v % type(uint64).max);
+        else if (field == 6) r.eventTime = uint64(r.eventTime + 1 + v % type(uint64).max);
+        else if (field == 7) r.epcisHash = r.epcisHash ^ (value == 0 ? bytes32(uint256(1)) : value);
+        else r.documents = _docs(r.documents.length + 1);
+        address recovered = _recoveredRecords(records, 0, T0 + 60, sig);
+        vm.expectRevert(abi.encodeWithSelector(ITraceLedger.TraceLedgerInvalidSigner.selector, recovered, importer));
+        ledger.submitSignedRecords(importer, records, 0, T0 + 60, sig);
     }
 }

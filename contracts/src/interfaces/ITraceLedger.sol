@@ -45,6 +45,8 @@ interface ITraceLedger {
     }
 
     /// @notice A record signed off-chain by an enterprise account and submitted by any relayer.
+    /// @dev One signature, nonce and deadline per record; see `submitSignedRecords` for many records under
+    /// one signature.
     struct SignedRecord {
         Record record;
         address signer;
@@ -305,7 +307,36 @@ interface ITraceLedger {
     function submitSigned(SignedRecord calldata signed) external;
 
     /// @notice Applies many signed records in order, atomically.
+    /// @dev Each record carries its own signature, signer, nonce and deadline, so one batch may hold the
+    /// records of many signers. For many records of one signer, `submitSignedRecords` is cheaper.
     function submitSignedBatch(SignedRecord[] calldata batch) external;
+
+    /// @notice Applies many records signed together by one enterprise account (EIP-712), in order,
+    /// atomically; submitted by any relayer. One nonce of `signer` is consumed for the whole batch.
+    /// @dev `signature` is `signer`'s EIP-712 signature, under the domain
+    /// `{name: "SilkTrace", version: "1", chainId, verifyingContract}`, of the typed data
+    /// `RecordBatch(Record[] records,uint256 nonce,uint256 deadline)` whose nested type is
+    /// `Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents)`
+    /// (the record without nonce and deadline: those of the batch cover every record). Per EIP-712:
+    /// - type hash `RECORD_BATCH_TYPEHASH = keccak256("RecordBatch(Record[] records,uint256 nonce,uint256 deadline)Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents)")`;
+    /// - each record is hashed with `BATCHED_RECORD_TYPEHASH = keccak256("Record(uint8 action,bytes32 subject,uint8 bizStep,uint8 disposition,uint32 counterparty,uint64 location,uint64 eventTime,bytes32 epcisHash,bytes32[] documents)")`
+    ///   as `keccak256(abi.encode(BATCHED_RECORD_TYPEHASH, action, subject, bizStep, disposition, counterparty, location, eventTime, epcisHash, keccak256(abi.encodePacked(documents))))`;
+    /// - the array is `keccak256(abi.encodePacked(recordHash[0], ..., recordHash[n-1]))`;
+    /// - the struct hash is `keccak256(abi.encode(RECORD_BATCH_TYPEHASH, recordsArrayHash, nonce, deadline))`,
+    ///   and the digest `keccak256("\x19\x01" ‖ domainSeparator ‖ structHash)` (`recordsDigest`).
+    /// The nested `Record` type is deliberately a different struct type from the one signed for
+    /// `submitSigned` (which includes nonce and deadline), so neither signature can stand for the other.
+    /// Each record then takes effect exactly as a `submit` by `signer` would. Reverts with
+    /// `TraceLedgerEmptyBatch` for no records, `TraceLedgerExpiredSignature` after `deadline`,
+    /// `TraceLedgerInvalidSigner` unless `signer` signed exactly these records, nonce and deadline, and
+    /// `InvalidAccountNonce` unless `nonce` is `signer`'s next nonce.
+    function submitSignedRecords(
+        address signer,
+        Record[] calldata records,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external;
 
     // ------------------------------------------------------------------ views
 
@@ -338,4 +369,7 @@ interface ITraceLedger {
 
     /// @notice EIP-712 digest that `signer` signs for `record`.
     function recordDigest(Record calldata record, uint256 nonce, uint256 deadline) external view returns (bytes32);
+
+    /// @notice EIP-712 digest that a signer signs for a batch of records (`submitSignedRecords`).
+    function recordsDigest(Record[] calldata records, uint256 nonce, uint256 deadline) external view returns (bytes32);
 }

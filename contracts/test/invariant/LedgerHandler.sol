@@ -313,6 +313,34 @@ contract LedgerHandler is MerkleBuilder {
         } catch {}
     }
 
+    /// @dev Holder steps on up to three subjects signed together, sometimes with a nonce already used.
+    function signedRecords(uint256 actorSeed, uint256 subjectSeed, uint256 count, bool replay) external {
+        ++calls;
+        bytes32 id = _subject(subjectSeed);
+        uint32 responsible = ledger.responsibleOf(id);
+        uint256 a = _actorFor(responsible, actorSeed);
+        address signer = accounts[a];
+        uint256 current = ledger.nonces(signer);
+        uint256 nonce = replay && current > 0 ? current - 1 : current;
+        ITraceLedger.Record[] memory records = new ITraceLedger.Record[](1 + count % 3);
+        bool allHeld = true;
+        for (uint256 i; i < records.length; ++i) {
+            bytes32 sid = i == 0 ? id : _subject(subjectSeed >> (8 * i));
+            if (ledger.responsibleOf(sid) != enterpriseIds[a] || ledger.subject(sid).parent != bytes32(0)) {
+                allHeld = false;
+            }
+            records[i] = _record(ITraceLedger.Action.Event, sid, TraceCodes.STEP_STORING, 0);
+        }
+        uint256 deadline = block.timestamp + 1 hours;
+        (uint8 v, bytes32 rr, bytes32 s) = vm.sign(keys[a], ledger.recordsDigest(records, nonce, deadline));
+        try ledger.submitSignedRecords(signer, records, nonce, deadline, abi.encodePacked(rr, s, v)) {
+            ++succeeded[msg.sig];
+            if (nonce != ghostNonce[signer]) ++replayedNonces;
+            ++ghostNonce[signer];
+            if (!allHeld) ++nonHolderRecords;
+        } catch {}
+    }
+
     function warp(uint256 secondsAhead) external {
         ++calls;
         vm.warp(block.timestamp + secondsAhead % 1 days);

@@ -33,7 +33,7 @@ contract TraceLedgerInvariantTest is Test {
         handler = new LedgerHandler(ledger, keys);
 
         _targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](13);
+        bytes4[] memory selectors = new bytes4[](14);
         selectors[0] = LedgerHandler.registerLot.selector;
         selectors[1] = LedgerHandler.registerUnit.selector;
         selectors[2] = LedgerHandler.splitItem.selector;
@@ -47,6 +47,7 @@ contract TraceLedgerInvariantTest is Test {
         selectors[10] = LedgerHandler.recall.selector;
         selectors[11] = LedgerHandler.signedStep.selector;
         selectors[12] = LedgerHandler.warp.selector;
+        selectors[13] = LedgerHandler.signedRecords.selector;
         _targetSelector(address(handler), selectors);
     }
 

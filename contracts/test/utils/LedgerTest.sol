@@ -184,6 +184,43 @@ abstract contract LedgerTest is Test, MerkleBuilder {
         return _sign(key, r, ledger.nonces(vm.addr(key)), block.timestamp + 1 hours);
     }
 
+    /// @dev `key`'s signature of `records` signed together (`submitSignedRecords`).
+    function _signRecords(uint256 key, ITraceLedger.Record[] memory records, uint256 nonce, uint256 deadline)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint8 v, bytes32 rs, bytes32 s) = vm.sign(key, ledger.recordsDigest(records, nonce, deadline));
+        return abi.encodePacked(rs, s, v);
+    }
+
+    /// @dev The address `sig` recovers to for `records` (what the ledger reports when it is the wrong one).
+    function _recoveredRecords(ITraceLedger.Record[] memory records, uint256 nonce, uint256 deadline, bytes memory sig)
+        internal
+        view
+        returns (address)
+    {
+        bytes32 r;
+        bytes32 s;
+        uint8 v;
+        assembly ("memory-safe") {
+            r := mload(add(sig, 0x20))
+            s := mload(add(sig, 0x40))
+            v := byte(0, mload(add(sig, 0x60)))
+        }
+        return ecrecover(ledger.recordsDigest(records, nonce, deadline), v, r, s);
+    }
+
+    function _records(ITraceLedger.Record memory a, ITraceLedger.Record memory b)
+        internal
+        pure
+        returns (ITraceLedger.Record[] memory records)
+    {
+        records = new ITraceLedger.Record[](2);
+        records[0] = a;
+        records[1] = b;
+    }
+
     function _err(bytes4 selector) internal pure returns (bytes memory) {
         return abi.encodeWithSelector(selector);
     }
