@@ -545,6 +545,7 @@ class Resolver:
             # (the lot's tree file answers membership; split items are tracked from the mirror).
             member = tree.find_leaf(keccak256(keccak256(item_bytes))) is not None
             item_row = None
+            in_tree: bool | None = member
         else:
             # One indexed lookup, with the item's recent scans in the same round trip.
             rows = fetch_all(conn, ITEM_SQL, (self.chain_id, item_id, item_id, RECENT_SCANS))
@@ -552,6 +553,7 @@ class Resolver:
             out[RECENT] = [(r[3], r[4], r[5], r[6]) for r in rows if r[0] == 1]
             member = hit is not None
             item_row = self.subject_row(conn, item_id) if hit is None or hit[1] is not None else None
+            in_tree = None
         in_lot = member and ctx.lot_row is not None
         steps = ctx.steps if in_lot else []  # an unknown serial borrows no history from its lot
         cur = ctx.state if in_lot else None
@@ -577,8 +579,10 @@ class Resolver:
         elif in_lot:
             # The tree file's root was checked against the chain's (per lot, cached): the item's
             # leaf in it proves membership without hashing a proof on every scan.
-            verified = (tree is not None and ctx.chain_root is not None and tree.root == ctx.chain_root
-                        and tree.find_leaf(keccak256(keccak256(item_bytes))) is not None)
+            if in_tree is None and tree is not None:
+                in_tree = tree.find_leaf(keccak256(keccak256(item_bytes))) is not None
+            verified = (bool(in_tree) and tree is not None and ctx.chain_root is not None
+                        and tree.root == ctx.chain_root)
         sig = self.signature(conn, names, link, ctx.issuer, path)
         out["steps"] = steps
         if steps is ctx.steps:
