@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
             if worker is not None:
                 worker.stop()
             state.scans.stop()
-            state.resolver.engine.dispose()
+            state.resolver.close()
             state.engine.dispose()
 
     app = FastAPI(

@@ -176,6 +176,18 @@ class Resolver:
             self._split_block = max(self._split_block, int(block))
         return len(rows)
 
+    def close(self) -> None:
+        """Close this thread's kept connection and the trees' maps (the lifespan's thread is the
+        event loop's, the one the scans run in)."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+        for tree in self._trees.values():
+            tree.close()
+        self._trees.clear()
+        self.engine.dispose()
+
     @property
     def chain_id(self) -> int:
         dep = self.state.deployment
