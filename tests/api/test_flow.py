@@ -138,6 +138,11 @@ def test_whole_flow_to_consumer(world: ApiEnv, lot: dict[str, Any]) -> None:
     entry = ls.linkset[0].model_dump()
     assert entry["anchor"] == f"https://id.test{item_path}"
     assert entry["https://gs1.org/voc/traceability"][0]["href"].startswith("https://id.test/trace/")
+    assert Linkset.model_validate(ok(w.client.get(f"/linkset{item_path}?sig={sig}"), 200)).linkset
+    r = w.client.get(f"{item_path}?linkType=gs1:pip&sig={sig}", follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == f"https://id.test/pages{item_path}?sig={sig}"
+    pip = w.client.get(f"/pages{item_path}?sig={sig}&lang=en")
+    assert pip.status_code == 200 and "Genuine code" in pip.text
     r = w.client.get(f"{item_path}?linkType=gs1:recallStatus", follow_redirects=False)
     assert r.status_code == 307 and "/recall-status/" in r.headers["location"]
     rs = ok(w.client.get(r.headers["location"]), 200)
@@ -171,6 +176,9 @@ def test_recall_warns_every_item(world: ApiEnv, lot: dict[str, Any]) -> None:
     world.index()
     body = world.client.get(f"{lot_path}/21/S3?format=json").json()
     assert body["status"]["recalled"] is True
+    open_recalls = world.client.get("/recalls").json()
+    assert [r["subject_id"] for r in open_recalls] == [body["lot_info"]["lot_id"]]
+    assert open_recalls[0]["recalled_by"] == world.id("importer")
     assert body["steps"][-1]["action"] == "recall"
     assert world.client.get(f"/recall-status{lot_path}/21/S3").json()["recalled"] is True
     page = world.client.get(f"{lot_path}/21/S3?lang=en", headers={"Accept": "text/html"}).text
@@ -181,3 +189,4 @@ def test_recall_warns_every_item(world: ApiEnv, lot: dict[str, Any]) -> None:
     world.index()
     lifted = world.client.get(f"{lot_path}/21/S3?format=json").json()["status"]
     assert lifted["recalled"] is False and lifted["disposition"]["name"] == "active"  # as before
+    assert world.client.get("/recalls").json() == []
