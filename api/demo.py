@@ -20,7 +20,7 @@ from api import qr, service
 from api.config import ApiSettings
 from api.deps import Principal
 from api.manifest import item_path
-from api.models import DocumentFile, EnterpriseProfile, Lot, Place
+from api.models import DocumentFile, EnterpriseProfile, Lot, Place, Product
 from api.schemas import AcceptIn, DispatchIn, EnterpriseIn, LotIn, ProductIn, RecordFields
 from api.state import AppState
 from silktrace import gs1
@@ -150,7 +150,7 @@ def _build(state: AppState, log: Callable[[str], Any]) -> DemoInfo:
                       category="infant_formula", country_of_origin="AU", shelf_life_days=720),
         ]
         for prod in products:
-            if s.get(service.Product, prod.gtin) is None:
+            if s.get(Product, prod.gtin) is None:
                 service.create_product(s, p["importer"], prod)
 
         now = int(time.time())

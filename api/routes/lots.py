@@ -10,13 +10,14 @@ from starlette.concurrency import run_in_threadpool
 
 from api import service
 from api.deps import CurrentEnterpriseDep, SessionDep, StateDep
-from api.errors import forbidden, not_found
+from api.errors import forbidden, invalid, not_found
 from api.manifest import detect_format, save_upload
 from api.models import Lot, ManifestItem
 from api.routes.common import ERRORS, IdempotencyKey
 from api.schemas import LotIn, LotOut, ManifestOut, ProofOut
 from api.state import AppState
 from silktrace import gs1
+from silktrace.errors import GS1Error
 from silktrace.merkle import verify
 
 router = APIRouter(tags=["lots"], responses=ERRORS)
@@ -108,8 +109,8 @@ def item_proof(
     lot = get_lot_or_404(session, lot_id)
     try:
         link = gs1.item(lot.gtin, lot.lot_code, serial)
-    except Exception as exc:
-        raise service.invalid("invalid_serial", str(exc)) from exc
+    except GS1Error as exc:
+        raise invalid(exc.code, exc.message) from exc
     item_id = "0x" + link.subject_id.hex()
     if session.get(ManifestItem, item_id) is None or lot.items_root is None:
         raise not_found("unknown_item", f"serial {serial} is not in the lot's manifest")

@@ -20,6 +20,7 @@ from api.routes.lots import LotId, get_lot_or_404
 from api.schemas import Localized, QrKey, QrKeySet
 from api.state import AppState
 from silktrace import gs1
+from silktrace.errors import GS1Error
 
 router = APIRouter(tags=["qr"], responses=ERRORS)
 public = APIRouter(tags=["qr"], responses=PUBLIC_ERRORS)
@@ -82,8 +83,8 @@ def item_qr(
     lot = _owned_lot(session, principal, lot_id)
     try:
         link = gs1.item(lot.gtin, lot.lot_code, serial)
-    except Exception as exc:
-        raise not_found("unknown_item", str(exc)) from exc
+    except GS1Error as exc:
+        raise not_found("unknown_item", exc.message) from exc
     if session.get(ManifestItem, "0x" + link.subject_id.hex()) is None:
         raise not_found("unknown_item", f"serial {serial} is not in the lot's manifest")
     uri = _uri(state, session, lot, serial)

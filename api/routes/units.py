@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path
 
 from api import service
 from api.deps import CurrentEnterpriseDep, SessionDep, StateDep
+from api.epcis import SubjectRef
 from api.routes.common import ERRORS, IdempotencyKey
 from api.schemas import PackIn, UnitIn, WriteResult
 
@@ -28,7 +29,7 @@ def register_unit(
     return result
 
 
-def _unit(session: SessionDep, sscc: str) -> service.SubjectRef:
+def _unit(session: SessionDep, sscc: str) -> SubjectRef:
     return service.resolve_subject(session, f"/00/{sscc}")
 
 
