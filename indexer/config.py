@@ -23,7 +23,9 @@ class IndexerConfig(BaseSettings):
     commit_events: int = Field(
         default=20_000, ge=1, description="events per database transaction (ranges are merged)"
     )
-    prefetch: int = Field(default=2, ge=0, description="ranges fetched ahead of the writer")
+    prefetch: int = Field(
+        default=4, ge=0, description="decoded ranges kept ahead of the writer (0: no prefetching)"
+    )
     confirmations: int = Field(default=0, ge=0, description="blocks behind head left unindexed")
     max_reorg_depth: int = Field(
         default=64, ge=1, description="deepest reorg handled; deeper ones stop the indexer"

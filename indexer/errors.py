@@ -28,6 +28,12 @@ class RangeTooLarge(RpcError):
     code = "range_too_large"
 
 
+class ChainChanged(IndexerError):
+    """The chain moved under a fetch (a reorg in progress); fetch the range again."""
+
+    code = "chain_changed"
+
+
 class ReorgTooDeep(IndexerError):
     """The chain changed below the deepest reorg the indexer may undo."""
 

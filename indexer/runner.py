@@ -8,11 +8,13 @@ the mirror is rolled back to the common ancestor (found among the stored recent 
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exc as sa_exc
@@ -39,6 +41,19 @@ from silktrace.errors import ChainError
 log = logging.getLogger("silktrace.indexer")
 
 Progress = Callable[[int, int, int, float], None]
+
+
+@contextmanager
+def _bulk() -> Iterator[None]:
+    """Settings for a catch-up: the cyclic GC's default thresholds run it every few hundred new
+    containers, and a catch-up makes millions (rows, parsed logs), none of them cyclic: left alone,
+    the collector takes a third of the time. It still runs, every 100,000 of them."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], 100_000), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
 
 
 class _Reorg(Exception):
@@ -222,7 +237,7 @@ class Indexer:
         return True
 
     def _catch_up(self, start: int, end: int, dense_from: int) -> None:
-        prefetch: Any = None
+        prefetch: Prefetcher | None = None
         if end - start < self.source.span or not self.config.prefetch:
             chunks: Any = self.source.ranges(start, end, dense_from=dense_from)
         else:
@@ -230,24 +245,33 @@ class Indexer:
                                   depth=self.config.prefetch)
             chunks = prefetch
         try:
-            pending: list[Chunk] = []
-            n = 0
-            last = time.monotonic()
-            for chunk in chunks:
-                pending.append(chunk)
-                n += len(chunk.events)
-                now = time.monotonic()
-                if n >= self.config.commit_events or chunk.end >= end or now - last > 1.0:
-                    self._commit(pending)
-                    pending, n, last = [], 0, now
-                    if self.stop_event.is_set():
-                        return
-            if pending:
-                self._commit(pending)
+            with _bulk():
+                self._write(chunks, end, prefetch)
         finally:
             if prefetch is not None:
                 self.source.span = prefetch.span
                 prefetch.close()
+
+    def _write(self, chunks: Any, end: int, prefetch: Prefetcher | None) -> None:
+        pending: list[Chunk] = []
+        n = 0
+        last = time.monotonic()
+        for chunk in chunks:
+            pending.append(chunk)
+            n += len(chunk.events)
+            now = time.monotonic()
+            # With a prefetcher, half a batch is written as soon as nothing more is ready rather
+            # than wait for more: the fetching goes on meanwhile, so SQL overlaps it instead of
+            # taking turns with it (smaller transactions would cost more than they overlap).
+            if (n >= self.config.commit_events or chunk.end >= end or now - last > 1.0
+                    or (prefetch is not None and 2 * n >= self.config.commit_events
+                        and not prefetch.ready())):
+                self._commit(pending)
+                pending, n, last = [], 0, now
+                if self.stop_event.is_set():
+                    return
+        if pending:
+            self._commit(pending)
 
     def _commit(self, chunks: list[Chunk]) -> None:
         """Write chunks in one transaction, after checking they extend the mirror's chain."""

@@ -42,7 +42,12 @@ class BlockHeader(SQLModel, table=True):
 
 
 class LedgerEvent(SQLModel, table=True):
-    """One row per ledger log, decoded; the trace and `silktrace verify` read this table."""
+    """One row per ledger log, decoded; the trace and `silktrace verify` read this table.
+
+    Every index costs each of the bulk inserts, so there are only those the readers need: the
+    idempotency key, a subject's trace (whose `subject_id IS NULL` range holds the parties' events
+    a reorg replays), and block order (reorgs, verify, recent items). The API adds `child_id`.
+    """
 
     __tablename__ = "ledger_event"
     __table_args__ = (
@@ -59,9 +64,9 @@ class LedgerEvent(SQLModel, table=True):
     block_time: int = Field(sa_type=BigInteger)
     tx_hash: str = Field(max_length=66)
     log_index: int
-    event: str = Field(max_length=40, index=True)  # contract event name, e.g. CustodyAccepted
+    event: str = Field(max_length=40)  # contract event name, e.g. CustodyAccepted
     subject_id: str | None = Field(default=None, max_length=66)  # item, lot or unit
-    enterprise_id: int | None = Field(default=None, index=True)  # actor (or sender of a handover)
+    enterprise_id: int | None = None  # actor (or sender of a handover)
     counterparty_id: int | None = None  # receiver of a handover
     child_id: str | None = Field(default=None, max_length=66)  # Packed/Unpacked child, ItemSplit lot
     biz_step: int | None = None

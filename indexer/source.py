@@ -18,8 +18,8 @@ import httpx
 import orjson
 
 from indexer.config import IndexerConfig
-from indexer.decode import TOPIC0, Event, decode_logs
-from indexer.errors import IndexerError, RangeTooLarge, RpcError
+from indexer.decode import TOPIC0, BlockRefs, Event, decode_logs
+from indexer.errors import ChainChanged, RangeTooLarge, RpcError
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class Rpc:
             self._client.close()
             self._client = None
 
-    def _post(self, payload: Any) -> Any:
+    def _send(self, payload: Any) -> bytes:
         try:
             resp = self._http().post(self.url, content=orjson.dumps(payload))
         except httpx.HTTPError as exc:
@@ -80,10 +80,18 @@ class Rpc:
             raise RangeTooLarge("the node refused the request size (HTTP 413)")
         if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
             raise RpcError(f"HTTP {resp.status_code} from {self.url}: {resp.text[:200]}")
+        return resp.content
+
+    @staticmethod
+    def parse(body: bytes) -> Any:
+        """A JSON-RPC answer's JSON."""
         try:
-            return orjson.loads(resp.content)
+            return orjson.loads(body)
         except orjson.JSONDecodeError as exc:
-            raise RpcError(f"malformed JSON-RPC answer: {resp.text[:200]}") from exc
+            raise RpcError(f"malformed JSON-RPC answer: {body[:200]!r}") from exc
+
+    def _post(self, payload: Any) -> Any:
+        return self.parse(self._send(payload))
 
     def _next_id(self) -> int:
         with self._lock:
@@ -91,7 +99,8 @@ class Rpc:
             return self._id
 
     @staticmethod
-    def _error(method: str, err: dict[str, Any]) -> RpcError:
+    def error(method: str, err: dict[str, Any]) -> RpcError:
+        """The exception for a JSON-RPC error object."""
         message = str(err.get("message", err))
         code = err.get("code")
         lowered = message.lower()
@@ -106,8 +115,13 @@ class Rpc:
         if not isinstance(answer, dict):
             raise RpcError(f"{method}: unexpected answer {str(answer)[:200]}")
         if "error" in answer:
-            raise self._error(method, answer["error"])
+            raise self.error(method, answer["error"])
         return answer.get("result")
+
+    def call_raw(self, method: str, params: Sequence[Any] = ()) -> bytes:
+        """One call whose answer stays the node's bytes: parsing (and errors) are the caller's."""
+        return self._send({"jsonrpc": "2.0", "id": self._next_id(), "method": method,
+                           "params": list(params)})
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
         """Several calls in one HTTP request; results in the order of `calls`."""
@@ -120,7 +134,7 @@ class Rpc:
             self._id = first + len(calls)
         answer = self._post(payload)
         if isinstance(answer, dict):  # some nodes answer a whole batch with one error object
-            raise self._error(calls[0][0], answer.get("error", answer))
+            raise self.error(calls[0][0], answer.get("error", answer))
         by_id = {a.get("id"): a for a in answer}
         out = []
         for i, (method, _params) in enumerate(calls):
@@ -128,7 +142,7 @@ class Rpc:
             if a is None:
                 raise RpcError(f"{method}: missing from the batch answer")
             if "error" in a:
-                raise self._error(method, a["error"])
+                raise self.error(method, a["error"])
             out.append(a.get("result"))
         return out
 
@@ -145,10 +159,20 @@ class Chunk:
     fetched_at: float = field(default_factory=time.monotonic)
 
 
-class ChainChanged(IndexerError):
-    """The chain moved under a fetch (a reorg in progress); fetch the range again."""
+@dataclass
+class Download:
+    """The node's answer to one `eth_getLogs`, not yet parsed (large answers) or parsed (small)."""
 
-    code = "chain_changed"
+    start: int
+    end: int
+    dense: bool  # the range reaches the unsafe zone near the head
+    before: Header | None  # the end block, read before the logs (dense ranges)
+    body: bytes | None  # the JSON-RPC answer as the node sent it
+    logs: list[dict[str, Any]] | None = None  # or already parsed
+
+
+# Answers up to this size are parsed where they arrive (errors are small; so are sparse ranges).
+_PARSE_AT_ONCE = 64 * 1024
 
 
 class LogSource:
@@ -192,22 +216,26 @@ class LogSource:
         return out
 
     def raw_logs(self, start: int, end: int) -> list[dict[str, Any]]:
+        """The logs of [start, end], parsed."""
+        body, logs = self._get_logs(start, end)
+        return logs if logs is not None else _logs(body)
+
+    def _get_logs(self, start: int, end: int) -> tuple[bytes, list[dict[str, Any]] | None]:
+        """The node's answer to eth_getLogs of [start, end]; a small one is parsed (and errors
+        raised) at once, a large one (never an error) is left to parse where it is decoded."""
         self.requests += 1
-        logs = self.rpc.call("eth_getLogs", [{
+        body = self.rpc.call_raw("eth_getLogs", [{
             "address": self.address, "topics": self.topics,
             "fromBlock": hex(start), "toBlock": hex(end),
         }])
-        if not isinstance(logs, list):
-            raise RpcError(f"eth_getLogs: unexpected answer {str(logs)[:200]}")
-        return logs
+        return body, (_logs(body) if len(body) <= _PARSE_AT_ONCE else None)
 
     # ------------------------------------------------------------------ one range
-    def fetch(self, start: int, end: int, *, dense_from: int) -> Chunk:
-        """Logs of [start, end] (end may be cut to the adaptive span), decoded and checked.
+    def download(self, start: int, end: int, *, dense_from: int) -> Download:
+        """The node's answer for the logs of [start, end], end cut to the adaptive span.
 
-        Blocks at or above `dense_from` are near the head, where reorgs happen: for them every header
-        is fetched, the end block's hash is read before and after the logs so the logs provably
-        belong to that chain, and the headers must link.
+        Only as much parsing as adapting the span needs: the decoding is `finish`'s, which may run
+        on another thread while this one waits for the node's next answer.
         """
         cfg = self.config
         while True:
@@ -215,7 +243,7 @@ class LogSource:
             dense = stop >= dense_from
             before = self.headers([stop])[stop] if dense else None
             try:
-                logs = self.raw_logs(start, stop)
+                body, logs = self._get_logs(start, stop)
             except RangeTooLarge:
                 if stop == start or self.span <= cfg.min_range:
                     raise
@@ -223,30 +251,55 @@ class LogSource:
                 log.info("node refused %d blocks of logs; span now %d", stop - start + 1, self.span)
                 continue
             break
-        n = len(logs)
+        n = len(logs) if logs is not None else body.count(b'"logIndex"')
         # Aim at `target_logs` a request: sparse ranges grow fast, dense ones shrink.
         if n < cfg.target_logs // 2 and stop - start + 1 >= self.span:
             self.span = min(cfg.max_range, self.span * 2)
         elif n > cfg.target_logs:
             self.span = max(cfg.min_range, int(self.span * cfg.target_logs / n))
-        events = decode_logs(logs, self.chain_id, self.address)
-        wanted = {e.block_number for e in events}
+        return Download(start, stop, dense, before, None if logs is not None else body, logs)
+
+    def finish(self, dl: Download, *, dense_from: int) -> Chunk:
+        """Decode a download and check it against the chain's headers.
+
+        Blocks at or above `dense_from` are near the head, where reorgs happen: for them every header
+        is fetched, the end block's hash is read before and after the logs so the logs provably
+        belong to that chain, and the headers must link.
+        """
+        start, stop, dense = dl.start, dl.end, dl.dense
+        logs = dl.logs if dl.logs is not None else _logs(dl.body or b"")
+        blocks: BlockRefs = {}
+        events = decode_logs(logs, self.chain_id, self.address, blocks)
+        del logs
+        wanted = set(blocks)
         wanted.add(stop)
         if dense:
             wanted.update(range(max(start, dense_from), stop + 1))
         headers = self.headers(sorted(wanted))
-        if before is not None and headers[stop].hash != before.hash:
+        if dl.before is not None and headers[stop].hash != dl.before.hash:
             raise ChainChanged(f"block {stop} changed while its logs were read")
-        for e in events:
-            h = headers[e[3]]
-            if e[4] != h.hash:
-                raise ChainChanged(f"log of block {e[3]} is not on the current chain")
-            e[5] = h.timestamp
+        untimed = False
+        for number, (block_hash, stamp) in blocks.items():
+            h = headers[number]
+            if block_hash != h.hash:
+                raise ChainChanged(f"logs of block {number} are not on the current chain")
+            if stamp is None:
+                untimed = True
+            elif stamp != h.timestamp:
+                raise RpcError(f"the node's logs of block {number} have another timestamp "
+                               f"({stamp}) than its header ({h.timestamp})", transient=False)
+        if untimed:  # the node does not put blockTimestamp in its logs
+            for e in events:
+                e[5] = headers[e[3]].timestamp
         if dense:
             for k in range(max(start, dense_from) + 1, stop + 1):
                 if headers[k].parent_hash != headers[k - 1].hash:
                     raise ChainChanged(f"blocks {k - 1} and {k} do not link")
         return Chunk(start, stop, events, headers, dense and start >= dense_from)
+
+    def fetch(self, start: int, end: int, *, dense_from: int) -> Chunk:
+        """Logs of [start, end] (end may be cut to the adaptive span), decoded and checked."""
+        return self.finish(self.download(start, end, dense_from=dense_from), dense_from=dense_from)
 
     def ranges(self, start: int, end: int, *, dense_from: int) -> Iterator[Chunk]:
         """Consecutive chunks from `start` to `end`."""
@@ -256,43 +309,90 @@ class LogSource:
             start = chunk.end + 1
 
 
+def _logs(body: bytes) -> list[dict[str, Any]]:
+    """The log list of an eth_getLogs answer."""
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RpcError(f"malformed JSON-RPC answer: {body[:200]!r}") from exc
+    logs = answer.get("result") if isinstance(answer, dict) else None
+    if not isinstance(logs, list):
+        if isinstance(answer, dict) and "error" in answer:
+            raise Rpc.error("eth_getLogs", answer["error"])
+        raise RpcError(f"eth_getLogs: unexpected answer {str(answer)[:200]}")
+    return logs
+
+
 class Prefetcher:
-    """Fetches chunks on a thread, `depth` ahead of the consumer, so the node and SQL overlap."""
+    """Chunks ahead of the consumer, on two threads: one waits for the node's answers, the other
+    decodes them, so that the node, the decoding and the consumer's SQL all overlap."""
 
     _DONE = object()
 
     def __init__(self, source: LogSource, start: int, end: int, *, dense_from: int, depth: int) -> None:
-        # A source of its own: one HTTP connection per thread.
-        own = LogSource(Rpc(source.rpc.url, timeout=source.rpc.timeout), source.address,
-                        source.config, source.chain_id)
-        own.span = source.span
-        self.source = own
+        # Sources of their own: one HTTP connection per thread.
+        def own() -> LogSource:
+            s = LogSource(Rpc(source.rpc.url, timeout=source.rpc.timeout), source.address,
+                          source.config, source.chain_id)
+            s.span = source.span
+            return s
+
+        self.source = own()  # downloads, and adapts the span
+        self._decoding = own()  # header reads of the decoder
+        # Raw answers wait for the decoder (which keeps up); decoded chunks wait for the writer.
+        self.raw: queue.Queue[Any] = queue.Queue(maxsize=2)
         self.q: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
         self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._work, args=(own, start, end, dense_from), name="indexer-prefetch",
-            daemon=True,
-        )
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._download, args=(start, end, dense_from),
+                             name="indexer-download", daemon=True),
+            threading.Thread(target=self._decode, args=(dense_from,), name="indexer-decode",
+                             daemon=True),
+        ]
+        for t in self._threads:
+            t.start()
 
     @property
     def span(self) -> int:
         return self.source.span
 
-    def _work(self, source: LogSource, start: int, end: int, dense_from: int) -> None:
-        try:
-            for chunk in source.ranges(start, end, dense_from=dense_from):
-                if not self._put(chunk):
-                    return
-        except BaseException as exc:  # handed to the consumer, which decides
-            self._put(exc)
-            return
-        self._put(self._DONE)
+    def ready(self) -> bool:
+        """Whether a chunk (or the end) is waiting for the consumer."""
+        return not self.q.empty()
 
-    def _put(self, item: Any) -> bool:
+    def _download(self, start: int, end: int, dense_from: int) -> None:
+        try:
+            while start <= end:
+                dl = self.source.download(start, end, dense_from=dense_from)
+                if not self._put(self.raw, dl):
+                    return
+                start = dl.end + 1
+        except BaseException as exc:  # handed to the consumer, which decides
+            self._put(self.raw, exc)
+            return
+        self._put(self.raw, self._DONE)
+
+    def _decode(self, dense_from: int) -> None:
         while not self._stop.is_set():
             try:
-                self.q.put(item, timeout=0.1)
+                item = self.raw.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is self._DONE or isinstance(item, BaseException):
+                self._put(self.q, item)
+                return
+            try:
+                chunk = self._decoding.finish(item, dense_from=dense_from)
+            except BaseException as exc:
+                self._put(self.q, exc)
+                return
+            if not self._put(self.q, chunk):
+                return
+
+    def _put(self, q: queue.Queue[Any], item: Any) -> bool:
+        while not self._stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
                 return True
             except queue.Full:
                 continue
@@ -309,6 +409,7 @@ class Prefetcher:
 
     def close(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
+        for t in self._threads:
+            t.join(timeout=30)
         self.source.rpc.close()
-
+        self._decoding.rpc.close()

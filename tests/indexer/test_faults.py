@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
-from indexer.errors import ChainMismatch, RangeTooLarge
+from indexer.errors import ChainMismatch
 from indexer.runner import Indexer, run
 from indexer.source import Rpc
 from indexer.verify import verify
@@ -237,17 +237,19 @@ def test_node_size_limits_shrink_the_range(
 ) -> None:
     world.bulk(600, width=50)
     refused = []
-    real = Rpc.call
+    real = Rpc.call_raw
 
-    def limited(self: Rpc, method: str, params: Any = ()) -> Any:
+    def limited(self: Rpc, method: str, params: Any = ()) -> bytes:
         if method == "eth_getLogs":
             span = int(params[0]["toBlock"], 16) - int(params[0]["fromBlock"], 16) + 1
             if span > 4:
                 refused.append(span)
-                raise RangeTooLarge("query returned more than 10000 results", rpc_code=-32005)
+                # What a node answers (Infura's code and wording): the source must recognise it.
+                return (b'{"jsonrpc":"2.0","id":1,"error":{"code":-32005,'
+                        b'"message":"query returned more than 10000 results"}}')
         return real(self, method, params)
 
-    monkeypatch.setattr(Rpc, "call", limited)
+    monkeypatch.setattr(Rpc, "call_raw", limited)
     run(settings, follow=False, config=FAST)
     assert refused
     assert verify(settings).ok
