@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -79,6 +80,7 @@ def role_names(roles: int) -> list[str]:
     return [str(r.name).lower() for r in Role if roles & r]
 
 
+@lru_cache(maxsize=128)
 def step_info(code: int | None) -> dict[str, Any] | None:
     s = STEP_BY_CODE.get(code or 0)
     if s is None:
@@ -87,6 +89,7 @@ def step_info(code: int | None) -> dict[str, Any] | None:
             "authority": s.authority}
 
 
+@lru_cache(maxsize=64)
 def disposition_info(code: int | None) -> dict[str, Any] | None:
     name = DISPOSITION_BY_CODE.get(code or 0)
     if name is None:
@@ -496,10 +499,12 @@ class Resolver:
         return self.state.chain_cache.get("qr_keys", load)
 
     # ------------------------------------------------------------------ the trace
-    def links(self, link: gs1.DigitalLink) -> dict[str, list[dict[str, Any]]]:
+    def links(self, link: gs1.DigitalLink, path: str | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The link types this resolver answers, with their targets."""
         base = self.state.api.resolver_base_url.rstrip("/")
-        q = f"?sig={link.param('sig')}" if link.param("sig") else ""
-        path = link.path
+        sig = link.param("sig")
+        q = f"?sig={sig}" if sig else ""
+        path = path or link.path
         return {
             "gs1:pip": [{"href": f"{base}/pages{path}{q}", "title": "Product information / 产品信息",
                          "type": "text/html", "hreflang": ["zh", "en"]}],
@@ -521,7 +526,7 @@ class Resolver:
         out: dict[str, Any] = {
             "uri": base + path, "path": path, "kind": link.kind, "subject_id": None,
             "gtin": link.gtin, "lot": link.lot, "serial": link.serial, "product": None,
-            "lot_info": None, "links": self.links(link),
+            "lot_info": None, "links": self.links(link, path),
         }
         no_clone = {"suspected": False, "reasons": [], "message": None}
         if link.kind == "product":
