@@ -239,7 +239,7 @@ def main() -> None:
     ap.add_argument("--lots", type=int, default=10)
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--concurrency", type=int, default=8, help="connections kept busy")
-    ap.add_argument("--codes", type=int, default=20_000, help="distinct signed codes in the request mix")
+    ap.add_argument("--codes", type=int, default=100_000, help="distinct signed codes in the request mix")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory and skip the load")
     args = ap.parse_args()
