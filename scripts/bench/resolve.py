@@ -10,7 +10,8 @@ signed item codes with `Accept: application/json`.
 
 Ends with `RESULT {json}`: items, health_rps, sqlite_rps, sqlite_p99_ms, postgres_rps,
 postgres_p99_ms, sqlite_ratio, postgres_ratio (resolution requests/s over the /health
-requests/s of the same server, measured right before; health_rps is the mean of both).
+requests/s of the same server, the two measured in alternating windows; health_rps is the mean
+of both servers').
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +69,7 @@ def build_chain(settings: Settings, lots: list[dict[str, Any]]) -> tuple[int, st
     w3 = connect(settings.rpc_url, wait=10)
     deployment = deploy(settings, w3, log=lambda *_: None)
     admin = Ledger(w3, deployment, Sender.from_settings(w3, settings))
-    importer_addr = w3.eth.accounts[1]
+    importer_addr = list(w3.eth.accounts)[1]  # an unlocked dev account
     eid = admin.register_enterprise(b"\x01" * 32, b"\x02" * 32, 1 | 4, importer_addr)
     ledger = admin.with_sender(Sender(w3, address=importer_addr))
     t0 = int(time.time()) - 86400 * 20
@@ -168,8 +170,8 @@ def index(settings: Settings) -> None:
 # ------------------------------------------------------------------------------ load
 
 
-async def load(url_for: Any, seconds: float, concurrency: int) -> tuple[float, float, float, int]:
-    """(requests/s, p50 ms, p99 ms, errors) of `concurrency` clients for `seconds`."""
+async def load(url_for: Any, seconds: float, concurrency: int) -> tuple[int, float, list[float], int]:
+    """(requests, elapsed s, latencies s, errors) of `concurrency` clients for `seconds`."""
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -189,9 +191,12 @@ async def load(url_for: Any, seconds: float, concurrency: int) -> tuple[float, f
         start = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(concurrency)))
         elapsed = time.perf_counter() - start
-    latencies.sort()
-    n = len(latencies)
-    return n / elapsed, latencies[n // 2] * 1000, latencies[min(n - 1, int(n * 0.99))] * 1000, errors
+    return len(latencies), elapsed, latencies, errors
+
+
+def pct(latencies: list[float], q: float) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
 
 
 def serve(data: Path, db_url: str, rpc: str, port: int, workers: int) -> subprocess.Popen[bytes]:
@@ -214,30 +219,53 @@ def serve(data: Path, db_url: str, rpc: str, port: int, workers: int) -> subproc
     raise RuntimeError("uvicorn did not start")
 
 
+@dataclass
+class Tally:
+    requests: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+
 def run_db(name: str, data: Path, db_url: str, rpc: str, codes: list[str], seconds: float,
-           concurrency: int, workers: int) -> dict[str, float]:
+           concurrency: int, workers: int, rounds: int) -> dict[str, float]:
+    """/health and resolution in alternating windows, so that the machine's load (shared with
+    other work) drifts over both alike; totals over all windows."""
     port = free_port()
     proc = serve(data, db_url, rpc, port, workers)
     base = f"http://127.0.0.1:{port}"
+    h, r = Tally(), Tally()
     try:
         asyncio.run(load(lambda: base + random.choice(codes), 3, concurrency))  # warm-up
-        h = asyncio.run(load(lambda: base + "/health", seconds, concurrency))
-        r = asyncio.run(load(lambda: base + random.choice(codes), seconds, concurrency))
+        for _ in range(rounds):
+            for tally, url_for in ((h, lambda: base + "/health"),
+                                   (r, lambda: base + random.choice(codes))):
+                n, elapsed, lat, errors = asyncio.run(load(url_for, seconds / rounds, concurrency))
+                tally.requests += n
+                tally.seconds += elapsed
+                tally.latencies += lat
+                tally.errors += errors
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    log(f"{name}: /health {h[0]:.0f} req/s (p99 {h[2]:.1f} ms); resolve {r[0]:.0f} req/s "
-        f"p50 {r[1]:.1f} ms p99 {r[2]:.1f} ms, errors {r[3] + h[3]}")
-    if r[3] or h[3]:
-        raise RuntimeError(f"{name}: {r[3] + h[3]} requests failed")
-    return {"health": h[0], "rps": r[0], "p50": r[1], "p99": r[2]}
+    log(f"{name}: /health {h.rps:.0f} req/s (p99 {pct(h.latencies, 0.99):.1f} ms); resolve "
+        f"{r.rps:.0f} req/s p50 {pct(r.latencies, 0.5):.1f} ms p99 {pct(r.latencies, 0.99):.1f} ms, "
+        f"errors {h.errors + r.errors}")
+    if h.errors or r.errors:
+        raise RuntimeError(f"{name}: {h.errors + r.errors} requests failed")
+    return {"health": h.rps, "rps": r.rps, "p50": pct(r.latencies, 0.5), "p99": pct(r.latencies, 0.99)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--items", type=int, default=1_000_000)
     ap.add_argument("--lots", type=int, default=10)
-    ap.add_argument("--seconds", type=float, default=15)
+    ap.add_argument("--seconds", type=float, default=15, help="per kind of request and database")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating /health and resolution windows")
     ap.add_argument("--concurrency", type=int, default=8, help="connections kept busy")
     ap.add_argument("--codes", type=int, default=100_000, help="distinct signed codes in the request mix")
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (one per core)")
@@ -283,9 +311,9 @@ def main() -> None:
             input()
             return
         s = run_db("sqlite", data_sqlite, sqlite_url, anvil.url, codes, args.seconds, args.concurrency,
-                   args.workers)
+                   args.workers, args.rounds)
         p = run_db("postgres", data_pg, pg_url, anvil.url, codes, args.seconds, args.concurrency,
-                   args.workers)
+                   args.workers, args.rounds)
         health = (s["health"] + p["health"]) / 2
         result = {
             "items": args.items,
@@ -294,8 +322,8 @@ def main() -> None:
             "sqlite_p99_ms": round(s["p99"], 2),
             "postgres_rps": round(p["rps"], 1),
             "postgres_p99_ms": round(p["p99"], 2),
-            # Each against the /health of the same server process, measured just before it: the
-            # machine is shared, and its load drifts between the two servers' runs.
+            # Each against the /health of the same server process, measured in windows alternating
+            # with its own: the machine is shared, and its load drifts.
             "sqlite_ratio": round(s["rps"] / s["health"], 3),
             "postgres_ratio": round(p["rps"] / p["health"], 3),
         }
