@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel, create_engine
 
@@ -41,6 +41,23 @@ def metadata() -> Any:
     return SQLModel.metadata
 
 
+def alembic_config() -> Any:
+    """The project's Alembic configuration (migrations/ over every package's tables)."""
+    from alembic.config import Config
+
+    from silktrace.config import PROJECT_ROOT
+
+    return Config(str(PROJECT_ROOT / "alembic.ini"))
+
+
 def create_tables(engine: Engine) -> None:
-    """Bring the database schema up to date."""
-    metadata().create_all(engine)
+    """Bring the database schema up to date with the Alembic migrations."""
+    from alembic import command
+
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # API workers and the indexer may start together on an empty database.
+            conn.execute(text("SELECT pg_advisory_xact_lock(7245189)"))
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
