@@ -143,6 +143,10 @@ def serve(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="TLS certificate: phones open the camera only over https")
+    ] = None,
+    ssl_keyfile: Annotated[Path | None, typer.Option(help="TLS private key")] = None,
 ) -> None:
     """Run the API (and the scanner page at /scan)."""
     import uvicorn
@@ -155,6 +159,8 @@ def serve(
         port=port or settings.api_port,
         workers=workers,
         log_level="info",
+        ssl_certfile=ssl_certfile,
+        ssl_keyfile=ssl_keyfile,
     )
 
 
