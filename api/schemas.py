@@ -106,6 +106,10 @@ class TraceStep(BaseModel):
     block_number: int = Field(examples=[42])
     tx_hash: Hex32 = Field(examples=[HEX32_EXAMPLE])
     log_index: int = 0
+    reason: str | None = Field(
+        default=None, description="recall or lift: the reason text whose hash is on chain",
+        examples=["Enterobacter sakazakii detected"],
+    )
 
 
 class SignatureStatus(BaseModel):

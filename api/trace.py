@@ -320,7 +320,10 @@ class Resolver:
         row = conn.execute(text("SELECT sscc FROM logistic_unit WHERE unit_id = :u"), {"u": unit_id}).first()
         return row[0] if row else None
 
-    def render(self, names: Names, events: list[tuple[dict[str, Any], str]], seq0: int = 0) -> list[dict[str, Any]]:
+    def render(
+        self, names: Names, events: list[tuple[dict[str, Any], str]], seq0: int = 0,
+        conn: Connection | None = None,
+    ) -> list[dict[str, Any]]:
         steps = []
         for i, (e, via) in enumerate(events):
             name = e["event"]
@@ -349,8 +352,23 @@ class Resolver:
                 "place": place, "time": iso(e["event_time"]) if e["event_time"] else None,
                 "via": via, "inspection": insp, "documents": docs, "epcis_hash": e["epcis_hash"],
                 "block_number": e["block_number"], "tx_hash": e["tx_hash"], "log_index": e["log_index"],
+                "reason": None,
             })
+        if conn is not None:
+            self.attach_reasons(conn, steps)
         return steps
+
+    def attach_reasons(self, conn: Connection, steps: list[dict[str, Any]]) -> None:
+        """Recall and lift steps show the reason text whose hash the chain carries."""
+        wanted = {s["epcis_hash"]: s for s in steps
+                  if s["action"] in ("recall", "lift_recall") and s["epcis_hash"]}
+        for h, s in wanted.items():
+            row = conn.execute(text("SELECT body FROM epcis_event WHERE event_hash = :h"), {"h": h}).first()
+            body = row[0] if row else None
+            if isinstance(body, str):
+                body = orjson.loads(body)
+            if isinstance(body, dict) and isinstance(body.get("reason"), str):
+                s["reason"] = body["reason"]
 
     def current(self, conn: Connection, row: dict[str, Any] | None) -> dict[str, Any]:
         """Responsible enterprise, recall and custody state, following the units it is packed in."""
@@ -393,7 +411,7 @@ class Resolver:
                 "items_root": lot_row["items_root"] if lot_row else None,
                 "manifest_hash": lot_row["manifest_hash"] if lot_row else None,
             }
-        steps = self.render(names, events)
+        steps = self.render(names, events, conn=conn)
         return LotContext(
             lot_row=lot_row, lot_info=lot_info, product=self.product(conn, names, gtin), issuer=issuer,
             steps=steps, steps_json=orjson.dumps(steps),
@@ -585,7 +603,7 @@ class Resolver:
                         if pos < split_at or s["action"] in ("recall", "lift_recall")]
             else:
                 keep = list(ctx.steps)
-            rendered = self.render(names, own)
+            rendered = self.render(names, own, conn=conn)
             merged = sorted(keep + rendered, key=lambda s: (s["block_number"], s["log_index"]))
             steps = [{**s, "seq": i + 1} for i, s in enumerate(merged)]
             cur = self.current(conn, item_row)

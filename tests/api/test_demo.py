@@ -55,3 +55,6 @@ def test_demo_builds_once_and_resolves(
     assert stored.status.responsible and stored.status.responsible.id == info.enterprises["warehouse"]
     assert recalled.status.recalled
     assert any(s.inspection == "non_conformant" for s in recalled.steps)
+    recall = next(s for s in recalled.steps if s.action == "recall")
+    assert recall.reason == "Enterobacter sakazakii detected"
+    assert all(s.reason is None for s in delivered.steps)
