@@ -13,7 +13,9 @@ class IndexerConfig(BaseSettings):
         env_prefix="SILKTRACE_INDEXER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
     )
 
-    initial_range: int = Field(default=100, ge=1, description="first eth_getLogs block span")
+    initial_range: int = Field(
+        default=10, ge=1, description="first eth_getLogs block span (then it adapts, x2 a step)"
+    )
     min_range: int = Field(default=1, ge=1, description="smallest span before giving up")
     max_range: int = Field(default=100_000, ge=1, description="largest eth_getLogs block span")
     target_logs: int = Field(

@@ -35,7 +35,7 @@ from indexer.source import (
 )
 from silktrace.chain import Deployment, connect
 from silktrace.config import Settings
-from silktrace.db import create_db_engine, create_tables
+from silktrace.db import create_db_engine, create_tables, metadata
 from silktrace.errors import ChainError
 
 log = logging.getLogger("silktrace.indexer")
@@ -89,6 +89,7 @@ class Indexer:
         check_abi(self.deployment.abi["TraceLedger"])
         self.address = self.deployment.ledger.address.lower()
         self.start_block = self.deployment.ledger.start_block
+        metadata()  # import every table's module now, not on the first run
         self.engine = engine or create_db_engine(settings.sql_url())
         self._own_engine = engine is None
         check_engine(self.engine)
@@ -126,6 +127,7 @@ class Indexer:
                 node_down = db_down = None
                 if not more:
                     return
+                continue  # the fault handling below is for the except clauses only
             except (ChainMismatch, ReorgTooDeep):
                 raise
             except RpcError as exc:
@@ -256,18 +258,20 @@ class Indexer:
         pending: list[Chunk] = []
         n = 0
         last = time.monotonic()
+        first = True
         for chunk in chunks:
             pending.append(chunk)
             n += len(chunk.events)
             now = time.monotonic()
-            # With a prefetcher, half a batch is written as soon as nothing more is ready rather
-            # than wait for more: the fetching goes on meanwhile, so SQL overlaps it instead of
-            # taking turns with it (smaller transactions would cost more than they overlap).
+            # With a prefetcher, what is pending is written as soon as nothing more is ready (at
+            # the start, whatever it is; then once it is half a batch): the fetching goes on
+            # meanwhile, so SQL overlaps it instead of taking turns with it, and transactions stay
+            # large enough not to rewrite the same index pages over and over.
             if (n >= self.config.commit_events or chunk.end >= end or now - last > 1.0
-                    or (prefetch is not None and 2 * n >= self.config.commit_events
+                    or (prefetch is not None and (first or 2 * n >= self.config.commit_events)
                         and not prefetch.ready())):
                 self._commit(pending)
-                pending, n, last = [], 0, now
+                pending, n, last, first = [], 0, now, False
                 if self.stop_event.is_set():
                     return
         if pending:

@@ -1,20 +1,24 @@
 """The chain side: raw JSON-RPC over HTTP (batched), adaptive `eth_getLogs` ranges, prefetching.
 
 web3.py's middleware and formatters cost more than the node's own work for bulk log reads, so this
-module speaks JSON-RPC directly with httpx and parses with orjson; web3 is used only for setup.
+module speaks JSON-RPC directly over the standard library's HTTP client (a keep-alive connection
+per thread; it reads a body in one call where httpx costs twice the CPU in small chunks) and parses
+with orjson; web3 is used only for setup.
 """
 
 from __future__ import annotations
 
+import base64
+import http.client
 import logging
 import queue
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
 from indexer.config import IndexerConfig
@@ -48,39 +52,56 @@ class Header:
 
 
 class Rpc:
-    """A JSON-RPC client over one keep-alive HTTP connection, with batch calls."""
+    """A JSON-RPC client over one keep-alive HTTP connection, with batch calls (one thread each)."""
 
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.url = url
         self.timeout = timeout
-        self._client: httpx.Client | None = None
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RpcError(f"not an HTTP(S) JSON-RPC URL: {url}", transient=False)
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port
+        self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        if parts.username is not None:  # https://user:key@host/...
+            cred = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
+            self._headers["authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+        self._conn: http.client.HTTPConnection | None = None
         self._id = 0
         self._lock = threading.Lock()
 
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(
-                timeout=self.timeout, headers={"content-type": "application/json"},
-                limits=httpx.Limits(max_connections=4, max_keepalive_connections=4),
-            )
-        return self._client
+    def _connection(self) -> http.client.HTTPConnection:
+        if self._conn is None:
+            if self._https:
+                self._conn = http.client.HTTPSConnection(self._host, self._port,
+                                                         timeout=self.timeout)
+            else:
+                self._conn = http.client.HTTPConnection(self._host, self._port,
+                                                        timeout=self.timeout)
+        return self._conn
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _send(self, payload: Any) -> bytes:
         try:
-            resp = self._http().post(self.url, content=orjson.dumps(payload))
-        except httpx.HTTPError as exc:
+            conn = self._connection()
+            conn.request("POST", self._path, orjson.dumps(payload), self._headers)
+            resp = conn.getresponse()
+            status, content = resp.status, resp.read()
+        except (OSError, http.client.HTTPException) as exc:
             self.close()  # a broken keep-alive connection must not be reused
             raise RpcError(f"node unreachable at {self.url}: {type(exc).__name__}: {exc}") from exc
-        if resp.status_code == 413:
+        if status == 413:
             raise RangeTooLarge("the node refused the request size (HTTP 413)")
-        if resp.status_code >= 400 and not resp.content.startswith((b"{", b"[")):
-            raise RpcError(f"HTTP {resp.status_code} from {self.url}: {resp.text[:200]}")
-        return resp.content
+        if status >= 400 and not content.startswith((b"{", b"[")):
+            text = content[:200].decode(errors="replace")
+            raise RpcError(f"HTTP {status} from {self.url}: {text}")
+        return content
 
     @staticmethod
     def parse(body: bytes) -> Any:
@@ -309,8 +330,47 @@ class LogSource:
             start = chunk.end + 1
 
 
+# A large answer is parsed in pieces of about this size (see `_logs_in_pieces`).
+_PIECE = 256 * 1024
+
+
+def _logs_in_pieces(body: bytes) -> list[dict[str, Any]] | None:
+    """The log list of a large eth_getLogs answer, parsed a piece at a time; None if in doubt.
+
+    One orjson call holds the GIL for all its work (about 4 ms a megabyte here), which would stall
+    the writer thread each time it comes back from a SQLite step; pieces keep each hold short. They
+    are cut between log objects, at `},{`, which occurs nowhere inside one (a log is a flat object
+    of hex strings and one array of them). Should a piece not parse, the caller parses the whole.
+    """
+    start = body.find(b'"result"')
+    start = body.find(b"[", start) if start >= 0 else -1
+    end = body.rfind(b"}]")
+    if start < 0 or end < start or body[start + 1 : start + 2] != b"{":
+        return None
+    view = memoryview(body)
+    logs: list[dict[str, Any]] = []
+    a = start + 1
+    try:
+        while True:
+            cut = body.find(b"},{", a + _PIECE, end)
+            b = end + 1 if cut < 0 else cut + 1
+            piece = orjson.loads(b"".join((b"[", view[a:b], b"]")))
+            if not isinstance(piece, list):
+                return None
+            logs += piece
+            if cut < 0:
+                return logs
+            a = cut + 2
+    except orjson.JSONDecodeError:
+        return None
+
+
 def _logs(body: bytes) -> list[dict[str, Any]]:
     """The log list of an eth_getLogs answer."""
+    if len(body) > 2 * _PIECE:
+        logs = _logs_in_pieces(body)
+        if logs is not None:
+            return logs
     try:
         answer = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
