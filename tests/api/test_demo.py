@@ -58,3 +58,8 @@ def test_demo_builds_once_and_resolves(
     recall = next(s for s in recalled.steps if s.action == "recall")
     assert recall.reason == "Enterobacter sakazakii detected"
     assert all(s.reason is None for s in delivered.steps)
+    with TestClient(create_app(settings, api_settings())) as client:
+        u = urlsplit(next(uri for label, uri in info.qr_links.items() if label.startswith("recalled")))
+        page = client.get(f"{u.path}?{u.query}", headers={"Accept": "text/html", "Accept-Language": "en"})
+        assert page.status_code == 200
+        assert "Reason: Enterobacter sakazakii detected" in page.text
