@@ -24,7 +24,7 @@ from indexer.config import IndexerConfig
 from indexer.decode import check_abi
 from indexer.errors import ChainMismatch, IndexerError, ReorgTooDeep, RpcError, Unavailable
 from indexer.metrics import Metrics
-from indexer.sink import Cursor, Sink, check_engine
+from indexer.sink import Checkpointer, Cursor, Sink, check_engine
 from indexer.source import (
     ChainChanged,
     Chunk,
@@ -104,6 +104,7 @@ class Indexer:
         self._last_report = 0.0
         self._chain_checked = False
         self._batches = 0
+        self._checkpointer: Checkpointer | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -246,10 +247,17 @@ class Indexer:
             prefetch = Prefetcher(self.source, start, end, dense_from=dense_from,
                                   depth=self.config.prefetch)
             chunks = prefetch
+        checkpointer = None
+        if prefetch is not None and not self.sink.postgres:
+            checkpointer = Checkpointer(self.engine)
+        self._checkpointer = checkpointer
         try:
             with _bulk():
                 self._write(chunks, end, prefetch)
         finally:
+            self._checkpointer = None
+            if checkpointer is not None:
+                checkpointer.close()
             if prefetch is not None:
                 self.source.span = prefetch.span
                 prefetch.close()
@@ -308,6 +316,8 @@ class Indexer:
             if self._batches % 16 == 0:
                 self.sink.prune_headers(conn, last - self.config.max_reorg_depth - 1)
         self.cursor = cursor
+        if self._checkpointer is not None:
+            self._checkpointer.poke()
         self.events_total += len(events)
         self._rate.append((time.monotonic(), self.events_total))
         self.metrics.indexed(last, len(events))
