@@ -264,22 +264,23 @@ class Indexer:
 
     def _write(self, chunks: Any, end: int, prefetch: Prefetcher | None) -> None:
         pending: list[Chunk] = []
-        n = 0
+        n = written = 0
         last = time.monotonic()
-        first = True
         for chunk in chunks:
             pending.append(chunk)
             n += len(chunk.events)
             now = time.monotonic()
-            # With a prefetcher, what is pending is written as soon as nothing more is ready (at
-            # the start, whatever it is; then once it is half a batch): the fetching goes on
-            # meanwhile, so SQL overlaps it instead of taking turns with it, and transactions stay
-            # large enough not to rewrite the same index pages over and over.
+            # With a prefetcher, what is pending is written as soon as nothing more is ready,
+            # once it is as much as all written so far or half a batch: the fetching goes on
+            # meanwhile, so SQL overlaps it instead of taking turns with it; the first
+            # transactions are small, so the writer starts at once, and then they stay large
+            # enough not to rewrite the same index pages over and over.
             if (n >= self.config.commit_events or chunk.end >= end or now - last > 1.0
-                    or (prefetch is not None and (first or 2 * n >= self.config.commit_events)
+                    or (prefetch is not None and n >= min(written, self.config.commit_events // 2)
                         and not prefetch.ready())):
                 self._commit(pending)
-                pending, n, last, first = [], 0, now, False
+                written += n
+                pending, n, last = [], 0, now
                 if self.stop_event.is_set():
                     return
         if pending:

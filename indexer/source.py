@@ -17,6 +17,7 @@ import time
 import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -281,23 +282,52 @@ class LogSource:
         return Download(start, stop, dense, before, None if logs is not None else body, logs)
 
     def finish(self, dl: Download, *, dense_from: int) -> Chunk:
-        """Decode a download and check it against the chain's headers.
+        """Decode a download and check it against the chain's headers, as one chunk."""
+        logs = dl.logs if dl.logs is not None else _logs(dl.body or b"")
+        blocks: BlockRefs = {}
+        events = decode_logs(logs, self.chain_id, self.address, blocks)
+        return self._checked(dl.start, dl.end, events, blocks, dense_from=dense_from,
+                             dense=dl.dense, before=dl.before)
+
+    def finish_parts(self, dl: Download, *, dense_from: int, part: int) -> Iterator[Chunk]:
+        """Like `finish`, but a large download comes out as it is decoded, in chunks of about
+        `part` events cut between blocks, so that the writer can start on the first ones."""
+        if dl.dense or dl.body is None:
+            yield self.finish(dl, dense_from=dense_from)
+            return
+        blocks: BlockRefs = {}
+        events: list[Event] = []
+        start = dl.start
+        for logs in _log_pieces(dl.body):
+            events += decode_logs(logs, self.chain_id, self.address, blocks)
+            if len(events) < part:
+                continue
+            last = events[-1][3]  # its logs may go on in the next piece
+            cut = len(events) - 1
+            while cut > 0 and events[cut - 1][3] == last:
+                cut -= 1
+            if cut == 0:
+                continue
+            done = {n: blocks.pop(n) for n in [n for n in blocks if n < last]}
+            yield self._checked(start, last - 1, events[:cut], done, dense_from=dense_from)
+            events = events[cut:]
+            start = last
+        yield self._checked(start, dl.end, events, blocks, dense_from=dense_from)
+
+    def _checked(self, start: int, stop: int, events: list[Event], blocks: BlockRefs, *,
+                 dense_from: int, dense: bool = False, before: Header | None = None) -> Chunk:
+        """The chunk of [start, stop] once its events are checked against the chain's headers.
 
         Blocks at or above `dense_from` are near the head, where reorgs happen: for them every header
         is fetched, the end block's hash is read before and after the logs so the logs provably
         belong to that chain, and the headers must link.
         """
-        start, stop, dense = dl.start, dl.end, dl.dense
-        logs = dl.logs if dl.logs is not None else _logs(dl.body or b"")
-        blocks: BlockRefs = {}
-        events = decode_logs(logs, self.chain_id, self.address, blocks)
-        del logs
         wanted = set(blocks)
         wanted.add(stop)
         if dense:
             wanted.update(range(max(start, dense_from), stop + 1))
         headers = self.headers(sorted(wanted))
-        if dl.before is not None and headers[stop].hash != dl.before.hash:
+        if before is not None and headers[stop].hash != before.hash:
             raise ChainChanged(f"block {stop} changed while its logs were read")
         untimed = False
         for number, (block_hash, stamp) in blocks.items():
@@ -330,47 +360,53 @@ class LogSource:
             start = chunk.end + 1
 
 
-# A large answer is parsed in pieces of about this size (see `_logs_in_pieces`).
+# A large answer is parsed in pieces of about this size (see `_log_pieces`).
 _PIECE = 256 * 1024
 
 
-def _logs_in_pieces(body: bytes) -> list[dict[str, Any]] | None:
-    """The log list of a large eth_getLogs answer, parsed a piece at a time; None if in doubt.
+def _log_pieces(body: bytes) -> Iterator[list[dict[str, Any]]]:
+    """The log list of an eth_getLogs answer, in consecutive pieces as they are parsed.
 
     One orjson call holds the GIL for all its work (about 4 ms a megabyte here), which would stall
-    the writer thread each time it comes back from a SQLite step; pieces keep each hold short. They
-    are cut between log objects, at `},{`, which occurs nowhere inside one (a log is a flat object
-    of hex strings and one array of them). Should a piece not parse, the caller parses the whole.
+    the writer thread each time it comes back from a SQLite step; pieces keep each hold short, and
+    let decoding start before the whole answer is parsed. They are cut between log objects, at
+    `},{`, which occurs nowhere inside one (a log is a flat object of hex strings and one array of
+    them). Should a piece not parse after all, the rest comes from parsing the whole answer.
     """
-    start = body.find(b'"result"')
+    start = body.find(b'"result"') if len(body) > 2 * _PIECE else -1
     start = body.find(b"[", start) if start >= 0 else -1
     end = body.rfind(b"}]")
     if start < 0 or end < start or body[start + 1 : start + 2] != b"{":
-        return None
+        yield _whole(body)
+        return
     view = memoryview(body)
-    logs: list[dict[str, Any]] = []
+    done = 0
     a = start + 1
-    try:
-        while True:
-            cut = body.find(b"},{", a + _PIECE, end)
-            b = end + 1 if cut < 0 else cut + 1
+    while True:
+        cut = body.find(b"},{", a + _PIECE, end)
+        b = end + 1 if cut < 0 else cut + 1
+        try:
             piece = orjson.loads(b"".join((b"[", view[a:b], b"]")))
-            if not isinstance(piece, list):
-                return None
-            logs += piece
-            if cut < 0:
-                return logs
-            a = cut + 2
-    except orjson.JSONDecodeError:
-        return None
+        except orjson.JSONDecodeError:
+            piece = None
+        if not isinstance(piece, list):
+            yield _whole(body)[done:]
+            return
+        done += len(piece)
+        yield piece
+        if cut < 0:
+            return
+        a = cut + 2
 
 
 def _logs(body: bytes) -> list[dict[str, Any]]:
     """The log list of an eth_getLogs answer."""
-    if len(body) > 2 * _PIECE:
-        logs = _logs_in_pieces(body)
-        if logs is not None:
-            return logs
+    pieces = list(_log_pieces(body))
+    return pieces[0] if len(pieces) == 1 else list(chain.from_iterable(pieces))
+
+
+def _whole(body: bytes) -> list[dict[str, Any]]:
+    """The log list of an eth_getLogs answer, parsed in one go."""
     try:
         answer = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -398,10 +434,12 @@ class Prefetcher:
             return s
 
         self.source = own()  # downloads, and adapts the span
+        self._part = max(source.config.target_logs // 2, 1)  # events a decoded chunk
         self._decoding = own()  # header reads of the decoder
-        # Raw answers wait for the decoder (which keeps up); decoded chunks wait for the writer.
+        # Raw answers wait for the decoder (which keeps up); decoded chunks wait for the writer,
+        # `depth` answers' worth of them (an answer is decoded in two chunks or more).
         self.raw: queue.Queue[Any] = queue.Queue(maxsize=2)
-        self.q: queue.Queue[Any] = queue.Queue(maxsize=max(depth, 1))
+        self.q: queue.Queue[Any] = queue.Queue(maxsize=2 * max(depth, 1))
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._download, args=(start, end, dense_from),
@@ -442,11 +480,12 @@ class Prefetcher:
                 self._put(self.q, item)
                 return
             try:
-                chunk = self._decoding.finish(item, dense_from=dense_from)
+                for chunk in self._decoding.finish_parts(item, dense_from=dense_from,
+                                                         part=self._part):
+                    if not self._put(self.q, chunk):
+                        return
             except BaseException as exc:
                 self._put(self.q, exc)
-                return
-            if not self._put(self.q, chunk):
                 return
 
     def _put(self, q: queue.Queue[Any], item: Any) -> bool:
