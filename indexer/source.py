@@ -191,6 +191,9 @@ class Download:
     before: Header | None  # the end block, read before the logs (dense ranges)
     body: bytes | None  # the JSON-RPC answer as the node sent it
     logs: list[dict[str, Any]] | None = None  # or already parsed
+    # Every header of [start, end], read after the logs, when the range has no more blocks than
+    # logs (one batch here, rather than one a decoded part where the decoding is).
+    headers: dict[int, Header] | None = None
 
 
 # Answers up to this size are parsed where they arrive (errors are small; so are sparse ranges).
@@ -279,7 +282,11 @@ class LogSource:
             self.span = min(cfg.max_range, self.span * 2)
         elif n > cfg.target_logs:
             self.span = max(cfg.min_range, int(self.span * cfg.target_logs / n))
-        return Download(start, stop, dense, before, None if logs is not None else body, logs)
+        headers = None
+        if logs is None and not dense and stop - start + 1 <= n:
+            headers = self.headers(range(start, stop + 1))
+        return Download(start, stop, dense, before, None if logs is not None else body, logs,
+                        headers)
 
     def finish(self, dl: Download, *, dense_from: int) -> Chunk:
         """Decode a download and check it against the chain's headers, as one chunk."""
@@ -287,7 +294,7 @@ class LogSource:
         blocks: BlockRefs = {}
         events = decode_logs(logs, self.chain_id, self.address, blocks)
         return self._checked(dl.start, dl.end, events, blocks, dense_from=dense_from,
-                             dense=dl.dense, before=dl.before)
+                             dense=dl.dense, before=dl.before, known=dl.headers)
 
     def finish_parts(self, dl: Download, *, dense_from: int, part: int) -> Iterator[Chunk]:
         """Like `finish`, but a large download comes out as it is decoded, in chunks of about
@@ -309,13 +316,16 @@ class LogSource:
             if cut == 0:
                 continue
             done = {n: blocks.pop(n) for n in [n for n in blocks if n < last]}
-            yield self._checked(start, last - 1, events[:cut], done, dense_from=dense_from)
+            yield self._checked(start, last - 1, events[:cut], done, dense_from=dense_from,
+                                known=dl.headers)
             events = events[cut:]
             start = last
-        yield self._checked(start, dl.end, events, blocks, dense_from=dense_from)
+        yield self._checked(start, dl.end, events, blocks, dense_from=dense_from,
+                            known=dl.headers)
 
     def _checked(self, start: int, stop: int, events: list[Event], blocks: BlockRefs, *,
-                 dense_from: int, dense: bool = False, before: Header | None = None) -> Chunk:
+                 dense_from: int, dense: bool = False, before: Header | None = None,
+                 known: dict[int, Header] | None = None) -> Chunk:
         """The chunk of [start, stop] once its events are checked against the chain's headers.
 
         Blocks at or above `dense_from` are near the head, where reorgs happen: for them every header
@@ -326,7 +336,10 @@ class LogSource:
         wanted.add(stop)
         if dense:
             wanted.update(range(max(start, dense_from), stop + 1))
-        headers = self.headers(sorted(wanted))
+        if known is not None and wanted.issubset(known.keys()):
+            headers = {n: known[n] for n in wanted}
+        else:
+            headers = self.headers(sorted(wanted))
         if before is not None and headers[stop].hash != before.hash:
             raise ChainChanged(f"block {stop} changed while its logs were read")
         untimed = False
