@@ -74,8 +74,8 @@ class Event(list):  # type: ignore[type-arg]
     """One decoded ledger log, as its `ledger_event` row: a list in `EVENT_COLUMNS` order.
 
     A list, not an object with fields, because the row goes to the driver as it is (the id is set
-    in place when the batch is written) and bulk indexing cannot afford more than one allocation
-    an event: no attributes of its own, the document hashes and the data are read back from their
+    in place when the batch is written) and bulk indexing cannot afford more objects an event than
+    the row: no attributes of its own, the document hashes and the data are read back from their
     JSON columns when needed (rarely: most events have neither). Named properties read the columns.
     """
 

@@ -75,8 +75,8 @@ def _cheap_sqlite_nulls() -> None:
 
     CPython's sqlite3 binds int, float and str directly but runs the adaptation protocol for
     anything else, None included: a registry miss, then `__adapt__`/`__conform__` lookups, about
-    0.4 µs a value, and a ledger_event row has five None columns on average (a third of the cost
-    of binding it, with the GIL held). An adapter registered for NoneType that returns its argument
+    0.4 µs a value, and a ledger_event row has five None columns on average (more than half the
+    cost of binding it, with the GIL held). An adapter registered for NoneType that returns its argument
     (`{}.get(None)` is None, in C) is found at the first lookup; NULL is bound exactly as before.
     The registry is process-wide, so this changes nothing but the speed for any other user.
     """
