@@ -15,6 +15,7 @@ import queue
 import threading
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -52,6 +53,12 @@ class Header:
                    int(block["timestamp"], 16))
 
 
+def _basic(url: urllib.parse.SplitResult) -> str:
+    """HTTP Basic credentials from a URL's user:password."""
+    cred = f"{urllib.parse.unquote(url.username or '')}:{urllib.parse.unquote(url.password or '')}"
+    return "Basic " + base64.b64encode(cred.encode()).decode()
+
+
 class Rpc:
     """A JSON-RPC client over one keep-alive HTTP connection, with batch calls (one thread each)."""
 
@@ -67,20 +74,36 @@ class Rpc:
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._headers = {"content-type": "application/json", "accept": "application/json"}
         if parts.username is not None:  # https://user:key@host/...
-            cred = f"{urllib.parse.unquote(parts.username)}:{urllib.parse.unquote(parts.password or '')}"
-            self._headers["authorization"] = "Basic " + base64.b64encode(cred.encode()).decode()
+            self._headers["authorization"] = _basic(parts)
+        # HTTP(S)_PROXY / ALL_PROXY / NO_PROXY as httpx and requests read them.
+        self._proxy: urllib.parse.SplitResult | None = None
+        proxy = urllib.request.getproxies().get(parts.scheme) or urllib.request.getproxies().get(
+            "all")
+        if proxy and not urllib.request.proxy_bypass(parts.hostname):
+            self._proxy = urllib.parse.urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+            if not self._https:  # plain HTTP goes to the proxy with the absolute URL
+                netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+                self._path = f"http://{netloc}{self._path}"
+                if self._proxy.username is not None:
+                    self._headers["proxy-authorization"] = _basic(self._proxy)
         self._conn: http.client.HTTPConnection | None = None
         self._id = 0
         self._lock = threading.Lock()
 
     def _connection(self) -> http.client.HTTPConnection:
         if self._conn is None:
-            if self._https:
-                self._conn = http.client.HTTPSConnection(self._host, self._port,
-                                                         timeout=self.timeout)
-            else:
-                self._conn = http.client.HTTPConnection(self._host, self._port,
+            proxy = self._proxy
+            if proxy is None:
+                cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+                self._conn = cls(self._host, self._port, timeout=self.timeout)
+            elif not self._https:
+                self._conn = http.client.HTTPConnection(proxy.hostname or "", proxy.port,
                                                         timeout=self.timeout)
+            else:  # TLS to the node through a CONNECT tunnel
+                self._conn = http.client.HTTPSConnection(proxy.hostname or "", proxy.port,
+                                                         timeout=self.timeout)
+                auth = {} if proxy.username is None else {"Proxy-Authorization": _basic(proxy)}
+                self._conn.set_tunnel(self._host, self._port, headers=auth)
         return self._conn
 
     def close(self) -> None:

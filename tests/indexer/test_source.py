@@ -1,11 +1,14 @@
-"""The source's parsing of large eth_getLogs answers and its decoding in parts, without a node."""
+"""The source without a node: parsing large eth_getLogs answers, decoding in parts, proxies."""
 
 from __future__ import annotations
 
+import base64
+import http.server
 import json
 import random
+import threading
 from itertools import pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import pytest
@@ -14,6 +17,7 @@ from eth_abi import encode
 from indexer import source
 from indexer.config import IndexerConfig
 from indexer.decode import TOPIC0
+from indexer.errors import RpcError
 from indexer.source import Download, Header, LogSource, Rpc, _log_pieces, _logs
 
 ADDRESS = "0x" + "ab" * 20
@@ -99,3 +103,45 @@ def test_decoding_in_parts_gives_the_same_events_cut_between_blocks(small_pieces
     assert [list(e) for p in parts for e in p.events] == [list(e) for e in whole.events]
     assert [e.block_time for e in whole.events] == [1_700_000_000 + e.block_number
                                                     for e in whole.events]
+
+
+class _Proxy(http.server.BaseHTTPRequestHandler):
+    """An HTTP proxy that answers JSON-RPC itself and remembers what it was asked."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["content-length"]))
+        self.seen.append((self.path, self.headers.get("proxy-authorization")))
+        answer = orjson.dumps({"jsonrpc": "2.0", "id": orjson.loads(body)["id"], "result": "0x7a69"})
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_rpc_goes_through_the_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        monkeypatch.setenv("HTTP_PROXY", f"http://me:secret@127.0.0.1:{port}")
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        rpc = Rpc("http://node.invalid:8545/rpc")
+        assert rpc.call("eth_chainId") == "0x7a69"
+        path, auth = _Proxy.seen[-1]
+        assert path == "http://node.invalid:8545/rpc"
+        assert auth == "Basic " + base64.b64encode(b"me:secret").decode()
+        rpc.close()
+        monkeypatch.setenv("NO_PROXY", "node.invalid")  # bypassed: straight to a host that is not
+        with pytest.raises(RpcError, match="unreachable"):
+            Rpc("http://node.invalid:8545/rpc", timeout=2).call("eth_chainId")
+    finally:
+        server.shutdown()
+        server.server_close()
