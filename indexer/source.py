@@ -16,6 +16,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -53,6 +54,14 @@ class Header:
                    int(block["timestamp"], 16))
 
 
+def _inflate(content: bytes) -> bytes:
+    """A gzip or deflate body (zlib-wrapped, or raw as some servers send it) decompressed."""
+    try:
+        return zlib.decompress(content, 47)  # 32 + 15: a gzip or a zlib header
+    except zlib.error:
+        return zlib.decompress(content, -15)
+
+
 def _basic(url: urllib.parse.SplitResult) -> str:
     """HTTP Basic credentials from a URL's user:password."""
     cred = f"{urllib.parse.unquote(url.username or '')}:{urllib.parse.unquote(url.password or '')}"
@@ -72,7 +81,8 @@ class Rpc:
         self._host = parts.hostname
         self._port = parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        self._headers = {"content-type": "application/json", "accept": "application/json"}
+        self._headers = {"content-type": "application/json", "accept": "application/json",
+                         "accept-encoding": "gzip, deflate"}  # remote nodes compress log answers
         if parts.username is not None:  # https://user:key@host/...
             self._headers["authorization"] = _basic(parts)
         # HTTP(S)_PROXY / ALL_PROXY / NO_PROXY as httpx and requests read them.
@@ -117,7 +127,10 @@ class Rpc:
             conn.request("POST", self._path, orjson.dumps(payload), self._headers)
             resp = conn.getresponse()
             status, content = resp.status, resp.read()
-        except (OSError, http.client.HTTPException) as exc:
+            encoding = (resp.getheader("content-encoding") or "").lower()
+            if encoding in ("gzip", "deflate"):
+                content = _inflate(content)
+        except (OSError, http.client.HTTPException, zlib.error) as exc:
             self.close()  # a broken keep-alive connection must not be reused
             raise RpcError(f"node unreachable at {self.url}: {type(exc).__name__}: {exc}") from exc
         if status == 413:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import http.server
 import json
 import random
@@ -116,6 +117,9 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
         answer = orjson.dumps({"jsonrpc": "2.0", "id": orjson.loads(body)["id"], "result": "0x7a69"})
         self.send_response(200)
         self.send_header("content-type", "application/json")
+        if "gzip" in self.headers.get("accept-encoding", ""):  # as a remote node may answer
+            answer = gzip.compress(answer)
+            self.send_header("content-encoding", "gzip")
         self.send_header("content-length", str(len(answer)))
         self.end_headers()
         self.wfile.write(answer)
@@ -124,7 +128,7 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_rpc_goes_through_the_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rpc_goes_through_the_environment_proxy_and_inflates_answers(monkeypatch: pytest.MonkeyPatch) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
