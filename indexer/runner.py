@@ -4,6 +4,11 @@ Every batch is one database transaction holding its events, documents, derived r
 and the cursor, so a crash at any instant leaves the mirror at a batch boundary. Before a batch is
 written, its first block must name the cursor's block as parent; otherwise the chain reorganised and
 the mirror is rolled back to the common ancestor (found among the stored recent headers) first.
+
+A catch-up is a pipeline: one thread waits for the node's eth_getLogs answers, one parses and
+decodes them, and this one writes, so that the node, the decoding and SQL overlap (SQLite's steps
+and PostgreSQL's round trips leave the GIL free). Transactions are written when nothing more is
+ready, growing from small (the writer starts at once) to half a batch or more.
 """
 
 from __future__ import annotations

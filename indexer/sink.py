@@ -1,7 +1,7 @@
 """SQL writes: events, documents, derived rows, headers and the cursor, in one transaction.
 
-Bulk paths use the driver directly (executemany on SQLite, COPY on PostgreSQL) because SQLAlchemy's
-per-row processing would cost more than the node's work. Writes are idempotent by construction: a
+Bulk paths use the driver directly (multi-row INSERTs on SQLite, COPY on PostgreSQL) because
+SQLAlchemy's per-row processing would cost more than the node's work. Writes are idempotent by construction: a
 batch is written only above the cursor, in the transaction that moves the cursor, and any row found
 above the cursor (which a crash cannot leave, but a hand edit can) is rolled back first.
 """
