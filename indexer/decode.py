@@ -315,7 +315,8 @@ def decode_body(topics: list[str], data: str) -> Body:
         raise IndexerError(f"not a ledger event: topic0 {topics[0] if topics else None}") from exc
     except (ValueError, IndexError) as exc:
         raise IndexerError(f"malformed ledger log (topic0 {topics[0]}): {exc}") from exc
-    return (*tail[:11], list(orjson.loads(tail[11])), dict(orjson.loads(tail[12])))  # type: ignore[return-value]
+    documents, fields = list(orjson.loads(tail[11])), dict(orjson.loads(tail[12]))
+    return (*tail[:11], documents, fields)  # type: ignore[return-value]
 
 
 # Per block of a decoded range: its hash and, when the node puts it in the logs, its timestamp.

@@ -1,9 +1,10 @@
 """SQL writes: events, documents, derived rows, headers and the cursor, in one transaction.
 
 Bulk paths use the driver directly (multi-row INSERTs on SQLite, COPY on PostgreSQL) because
-SQLAlchemy's per-row processing would cost more than the node's work. Writes are idempotent by construction: a
-batch is written only above the cursor, in the transaction that moves the cursor, and any row found
-above the cursor (which a crash cannot leave, but a hand edit can) is rolled back first.
+SQLAlchemy's per-row processing would cost more than the node's work. Writes are idempotent by
+construction: a batch is written only above the cursor, in the transaction that moves the cursor,
+and any row found above the cursor (which a crash cannot leave, but a hand edit can) is rolled
+back first.
 """
 
 from __future__ import annotations
@@ -76,8 +77,8 @@ def _cheap_sqlite_nulls() -> None:
     CPython's sqlite3 binds int, float and str directly but runs the adaptation protocol for
     anything else, None included: a registry miss, then `__adapt__`/`__conform__` lookups, about
     0.4 µs a value, and a ledger_event row has five None columns on average (more than half the
-    cost of binding it, with the GIL held). An adapter registered for NoneType that returns its argument
-    (`{}.get(None)` is None, in C) is found at the first lookup; NULL is bound exactly as before.
+    cost of binding it, with the GIL held). An adapter registered for NoneType that returns its
+    argument (`{}.get(None)` is None, in C) is found at the first lookup; NULL is bound as before.
     The registry is process-wide, so this changes nothing but the speed for any other user.
     """
     sqlite3.register_adapter(type(None), cast("Callable[[None], None]", {}.get))

@@ -364,9 +364,9 @@ class LogSource:
                  known: dict[int, Header] | None = None) -> Chunk:
         """The chunk of [start, stop] once its events are checked against the chain's headers.
 
-        Blocks at or above `dense_from` are near the head, where reorgs happen: for them every header
-        is fetched, the end block's hash is read before and after the logs so the logs provably
-        belong to that chain, and the headers must link.
+        Blocks at or above `dense_from` are near the head, where reorgs happen: for them every
+        header is fetched, the end block's hash is read before and after the logs so the logs
+        provably belong to that chain, and the headers must link.
         """
         wanted = set(blocks)
         wanted.add(stop)

@@ -24,8 +24,9 @@ from indexer.source import Download, Header, LogSource, Rpc, _log_pieces, _logs
 ADDRESS = "0x" + "ab" * 20
 
 
-def _logs_of(rng: random.Random, blocks: int, per_block: int, first: int = 100) -> list[dict[str, Any]]:
-    """Packed and EventRecorded logs as a node sends them, `per_block` in each of `blocks` blocks."""
+def _logs_of(rng: random.Random, blocks: int, per_block: int, first: int = 100
+             ) -> list[dict[str, Any]]:
+    """Packed and EventRecorded logs as a node sends them, `per_block` in each of `blocks`."""
     out = []
     for b in range(first, first + blocks):
         block_hash = "0x" + rng.randbytes(32).hex()
@@ -77,7 +78,8 @@ def test_a_piece_that_does_not_parse_falls_back_to_the_whole_answer(small_pieces
 
 
 def _source(logs: list[dict[str, Any]]) -> LogSource:
-    src = LogSource(Rpc("http://127.0.0.1:1"), ADDRESS, IndexerConfig(_env_file=None), 31337)  # type: ignore[call-arg]
+    config = IndexerConfig(_env_file=None)  # type: ignore[call-arg]
+    src = LogSource(Rpc("http://127.0.0.1:1"), ADDRESS, config, 31337)
     by_number = {int(x["blockNumber"], 16): x["blockHash"] for x in logs}
 
     def headers(numbers: Any) -> dict[int, Header]:
@@ -114,7 +116,8 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["content-length"]))
         self.seen.append((self.path, self.headers.get("proxy-authorization")))
-        answer = orjson.dumps({"jsonrpc": "2.0", "id": orjson.loads(body)["id"], "result": "0x7a69"})
+        request_id = orjson.loads(body)["id"]
+        answer = orjson.dumps({"jsonrpc": "2.0", "id": request_id, "result": "0x7a69"})
         self.send_response(200)
         self.send_header("content-type", "application/json")
         if "gzip" in self.headers.get("accept-encoding", ""):  # as a remote node may answer
@@ -128,7 +131,9 @@ class _Proxy(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_rpc_goes_through_the_environment_proxy_and_inflates_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rpc_goes_through_the_environment_proxy_and_inflates_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Proxy)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
