@@ -39,6 +39,10 @@ class ApiSettings(BaseSettings):
     outbox_interval_s: float = Field(default=5.0, description="0 disables the outbox worker")
     outbox_resubmit_after_s: float = 10.0
     scan_flush_interval_s: float = 0.25
+    scan_cache_items: int = Field(
+        default=200_000, ge=1,
+        description="items whose recent scans each worker keeps in memory for the clone check",
+    )
     chain_cache_ttl_s: float = Field(default=5.0, description="cache of chain reads in resolution")
     clone_max_kmh: float = Field(default=900.0, description="faster than this between two scans")
     clone_sibling_factor: float = 10.0

@@ -81,6 +81,7 @@ def build_state(settings: Settings, api_settings: ApiSettings) -> AppState:
     state.scans = ScanLog(
         engine, max_kmh=api_settings.clone_max_kmh, sibling_factor=api_settings.clone_sibling_factor,
         min_scans=api_settings.clone_min_scans, flush_interval_s=api_settings.scan_flush_interval_s,
+        cache_items=api_settings.scan_cache_items,
     )
     state.scans.hooks.append(state.resolver.sync_split)
     return state
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
     app.include_router(qr.router)
     app.include_router(scan.make_router())
     install_error_handlers(app)
+    app.add_middleware(resolver.DigitalLinkFastPath, handlers=app.exception_handlers)
     return app
 
 

@@ -15,6 +15,8 @@ import json
 import mmap
 import os
 import struct
+from array import array
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from silktrace.errors import GS1Error
 from silktrace.merkle import _pair, leaf
 
 HEADER = struct.Struct(">8sQ")
+PREFIX = struct.Struct(">I28x")  # the leading 32 bits of a 32-byte node
 MAGIC = b"STMTREE1"
 
 
@@ -246,6 +249,8 @@ class TreeFile:
         magic, self.n = HEADER.unpack_from(self._mm, 0)
         if magic != MAGIC:
             raise ValueError(f"{path} is not a tree file")
+        self._starts: array | None = None
+        self._shift = 0
         self._offsets = []
         off = HEADER.size
         for size in _level_sizes(self.n):
@@ -264,8 +269,12 @@ class TreeFile:
         return self.find_leaf(leaf(item_id))
 
     def find_leaf(self, target: bytes) -> int | None:
-        """Index of a leaf in the sorted leaf level (binary search), or None."""
-        lo, hi = 0, self.n
+        """Index of a leaf in the sorted leaf level, or None: the leaves are hashes, spread evenly,
+        so a table of where each leading-bits prefix starts leaves one or two to compare."""
+        if self._starts is None:
+            self._starts, self._shift = self._prefix_table()
+        prefix = int.from_bytes(target[:4], "big") >> self._shift
+        lo, hi = self._starts[prefix], self._starts[prefix + 1]
         while lo < hi:
             mid = (lo + hi) // 2
             if self.node(0, mid) < target:
@@ -273,6 +282,15 @@ class TreeFile:
             else:
                 hi = mid
         return lo if lo < self.n and self.node(0, lo) == target else None
+
+    def _prefix_table(self) -> tuple[array, int]:
+        """Start index of every `bits`-bit prefix among the leaves (one pass, built on first use)."""
+        bits = max(1, min(20, self.n.bit_length() - 1))
+        shift = 32 - bits
+        off, _ = self._offsets[0]
+        prefixes = [p >> shift for (p,) in PREFIX.iter_unpack(self._mm[off : off + self.n * 32])]
+        starts = array("I", (bisect_left(prefixes, k) for k in range((1 << bits) + 1)))
+        return starts, shift
 
     def proof(self, item_id: bytes) -> list[bytes] | None:
         index = self.find(item_id)

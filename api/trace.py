@@ -1,10 +1,11 @@
 """Resolution: the trace of an item, lot or product from the mirror, checked against the chain.
 
-Resolution is the hot path (every consumer scan): an item costs two indexed lookups and a scan-log
-read; everything shared by the items of a lot (product, lot, the lot's events and the units it
-travelled in, names of enterprises and places) is cached per lot for a second, and the chain is
-read through a short-lived cache.
-"""
+Resolution is the hot path (every consumer scan). An item of a Merkle-registered lot costs no
+query: its membership is read from the lot's tree file and its recent scans from memory; an item
+with a state of its own costs one indexed lookup. Everything the items of a lot share (product,
+lot, the lot's events and the units it travelled in, names of enterprises and places) is cached
+per lot until the mirror moves (and for a few seconds at most); the chain is read through a
+short-lived cache."""
 
 from __future__ import annotations
 
@@ -143,7 +144,7 @@ class Resolver:
         # Items with a state of their own (split or registered alone), followed from the mirror.
         self.split: set[bytes] = set()
         self._split_block = -1
-        self.lots = TTLCache(1.0, 10_000)
+        self.lots = TTLCache(5.0, 10_000)
         self.names_cache = TTLCache(5.0, 4)
         self.mirror = TTLCache(1.0, 4)
         self._trees: dict[str, Any] = {}
@@ -392,7 +393,10 @@ class Resolver:
 
     # ------------------------------------------------------------------ per lot
     def lot_context(self, conn: Connection, gtin: str, lot_code: str, lot_id: str) -> LotContext:
-        return self.lots.get(lot_id, lambda: self._lot_context(conn, gtin, lot_code, lot_id))
+        # Rebuilt when the mirror moves (an event of the lot shows at once) and at least every few
+        # seconds (names and master data change off chain).
+        return self.lots.get((lot_id, self.mirror_block(conn)),
+                             lambda: self._lot_context(conn, gtin, lot_code, lot_id))
 
     def _lot_context(self, conn: Connection, gtin: str, lot_code: str, lot_id: str) -> LotContext:
         names = self.names(conn)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from eth_utils import keccak
@@ -16,20 +17,21 @@ from eth_utils import keccak
 from silktrace.errors import GS1Error
 
 # GS1 AI encodable character set 82 (General Specifications, figure 7.11-1).
-_CSET82 = re.compile(r"^[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}$")
+_CSET82 = re.compile(r"[!\"%&'()*+,\-./0-9:;<=>?A-Z_a-z]{1,20}")
 _UNRESERVED = "-._~"
+_PLAIN = re.compile(r"[A-Za-z0-9._~-]*")
 
 
 def check_digit(body: str) -> int:
     """GS1 mod-10 check digit of the digits before it (weights 3,1,3,… from the right)."""
-    if not body.isdigit():
+    if not (body.isascii() and body.isdigit()):
         raise GS1Error(f"not all digits: {body!r}", code="invalid_digits")
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
     return (10 - total % 10) % 10
 
 
 def _checked(value: str, length: int, name: str, code: str) -> str:
-    if not value.isdigit() or len(value) != length:
+    if not (value.isascii() and value.isdigit()) or len(value) != length:
         raise GS1Error(f"{name} must be {length} digits, got {value!r}", code=code)
     expected = check_digit(value[:-1])
     if int(value[-1]) != expected:
@@ -40,10 +42,11 @@ def _checked(value: str, length: int, name: str, code: str) -> str:
     return value
 
 
+@lru_cache(maxsize=4096)
 def normalize_gtin(gtin: str) -> str:
-    """A GTIN-8/12/13/14 as 14 digits, check digit verified."""
+    """A GTIN-8/12/13/14 as 14 digits, check digit verified (a resolver sees few distinct GTINs)."""
     gtin = gtin.strip()
-    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+    if not (gtin.isascii() and gtin.isdigit()) or len(gtin) not in (8, 12, 13, 14):
         raise GS1Error(f"GTIN must be 8, 12, 13 or 14 digits, got {gtin!r}", code="invalid_gtin")
     return _checked(gtin.zfill(14), 14, "GTIN", "invalid_gtin")
 
@@ -65,7 +68,7 @@ def normalize_gln(gln: str) -> str:
 
 def check_cset82(value: str, name: str) -> str:
     """A lot or serial: 1 to 20 characters of GS1's character set 82."""
-    if not _CSET82.match(value):
+    if not _CSET82.fullmatch(value):
         raise GS1Error(
             f"{name} must be 1-20 characters of the GS1 character set, got {value!r}",
             code=f"invalid_{name}",
@@ -75,6 +78,8 @@ def check_cset82(value: str, name: str) -> str:
 
 def encode_component(value: str) -> str:
     """Percent-encode a path value for the canonical Digital Link form."""
+    if _PLAIN.fullmatch(value):
+        return value  # most lots and serials need no encoding
     return quote(value, safe=_UNRESERVED)
 
 

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import StateDep
 from api.errors import ApiError
@@ -111,8 +112,6 @@ def resolve(state: AppState, request: Request, link: gs1.DigitalLink, lat: float
                     delivered_at = time.mktime(time.strptime(times[-1], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
             lot_id = (trace.get("lot_info") or {}).get("lot_id")
             stored = trace.pop(RECENT, None)
-            if stored is None and not state.scans.known(trace["subject_id"]):
-                stored = []  # never scanned before: no history to read
             verdict = state.scans.check(conn, trace["subject_id"], lot_id, now, lat, lon, client,
                                         delivered_at, stored)
             trace["status"]["clone_warning"] = verdict.as_dict()
@@ -201,7 +200,7 @@ _Q_ITEM = [
     {"name": "lon", "in": "query", "required": False,
      "schema": {"type": "number", "minimum": -180, "maximum": 180}, "description": "coarse longitude"},
 ]
-_GTIN_RE = re.compile(r"^(\d{8}|\d{12,14})$")
+_GTIN_RE = re.compile(r"[0-9]{8}|[0-9]{12,14}")
 
 
 def _bad(name: str, where: str, msg: str) -> ApiError:
@@ -222,7 +221,7 @@ class Query_:
 def _path(request: Request, name: str, max_len: int = 60) -> str:
     value = str(request.path_params.get(name, ""))
     if name == "gtin":
-        if not _GTIN_RE.match(value):
+        if not _GTIN_RE.fullmatch(value):
             raise _bad(name, "path", "must be 8, 12, 13 or 14 digits")
     elif not 1 <= len(value) <= max_len:
         raise _bad(name, "path", f"must be 1 to {max_len} characters")
@@ -287,6 +286,54 @@ async def resolve_product(request: Request) -> Response:
     q = _query(request, item=False)
     link = _link(_path(request, "gtin"), None, None, None)
     return await answer(_state(request), request, link, q.link_type, q.lang, q.fmt, None, None)
+
+
+class DigitalLinkFastPath:
+    """ASGI middleware that answers GET on a Digital Link (most of the traffic: every scan) with
+    the same handlers as the routes above, without FastAPI's router and dependency machinery,
+    which cost a scan more than the resolution itself. Anything else, and HEAD, goes on to the app.
+
+    Errors are turned into responses by the application's own exception handlers, so a scan fails
+    exactly as it would through the route; an unexpected one reaches the outer error middleware.
+    """
+
+    _ROUTES = (
+        (re.compile(r"/01/([^/]+)/10/([^/]+)/21/([^/]+)"), ("gtin", "lot", "serial"), resolve_item),
+        (re.compile(r"/01/([^/]+)/10/([^/]+)"), ("gtin", "lot"), resolve_lot),
+        (re.compile(r"/01/([^/]+)"), ("gtin",), resolve_product),
+    )
+
+    def __init__(self, app: ASGIApp, handlers: dict[Any, Any]) -> None:
+        self.app = app
+        self.handlers = handlers  # the FastAPI application's exception handlers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope.get("root_path", "") == "":
+            path = scope["path"]
+            for pattern, names, endpoint in self._ROUTES:
+                m = pattern.fullmatch(path)
+                if m is not None:
+                    scope["path_params"] = dict(zip(names, m.groups(), strict=True))
+                    request = Request(scope, receive)
+                    try:
+                        response = await endpoint(request)
+                    except Exception as exc:
+                        handler = self._handler(exc)
+                        if handler is None:
+                            raise
+                        response = await handler(request, exc)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    def _handler(self, exc: Exception) -> Any:
+        for cls in type(exc).__mro__:
+            if cls is Exception:
+                return None  # left to the outer error middleware, as for any route
+            handler = self.handlers.get(cls)
+            if handler is not None:
+                return handler
+        return None
 
 
 @router.get("/trace/01/{gtin}/10/{lot}/21/{serial}", response_model=TraceResponse)

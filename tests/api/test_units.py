@@ -169,10 +169,48 @@ def test_service_without_chain(db_url: str, tmp_path: Path) -> None:
 
 def test_scanned_items_are_known_after_a_restart(engine: Engine) -> None:
     first = _log(engine)
+    assert first.sync() == 0  # an empty table: warm at once
     _scan(first, ID_A, time.time())
     assert first.known(ID_A) and not first.known(ID_B)
     first.flush()
     second = _log(engine)  # another worker, or the same after a restart
-    assert not second.known(ID_A)
-    assert second.sync() == 1 and second.known(ID_A)
+    assert not second.warm and second.known(ID_B)  # before reading the table: may have been
+    assert second.sync() == 1 and second.warm
+    assert second.known(ID_A) and not second.known(ID_B)
     assert second.sync() == 0
+
+
+def test_recent_scans_stay_bounded_and_evicted_items_are_read_back(engine: Engine) -> None:
+    """With room for two items, the third scanned pushes the first out; its history then comes
+    from the table, whole, and an item never scanned still costs no query."""
+    log = ScanLog(engine, max_kmh=900, sibling_factor=10, min_scans=20, flush_interval_s=60,
+                  cache_items=2)
+    assert log.sync() == 0 and log.warm
+    now = time.time()
+    _scan(log, ID_A, now - 30, client="a1")
+    _scan(log, ID_A, now - 20, client="a2")
+    _scan(log, ID_B, now - 10)
+    _scan(log, ID_C, now - 5)
+    assert len(log._recent) == 2 and log.known(ID_A)  # out of memory, in the Bloom filter
+    with engine.connect() as conn:
+        # not yet flushed: the table has nothing, the pending rows still count
+        assert [r[3] for r in log.recent(conn, ID_A)] == ["a2", "a1"]
+        assert log.flush() == 4
+        assert [r[3] for r in log.recent(conn, ID_A)] == ["a2", "a1"]
+        assert log.recent(conn, ID_D) == [] and not log.known(ID_D)
+    assert log.sync() == 4  # its own rows come back from the table without doubling
+    with engine.connect() as conn:
+        assert len(log.recent(conn, ID_A)) == 2 and len(log.recent(conn, ID_C)) == 1
+
+
+def test_bloom_filter_has_no_false_negatives() -> None:
+    import os
+
+    from api.scans import Bloom
+
+    bloom = Bloom(bits_log2=16)
+    keys = [os.urandom(32) for _ in range(2000)]
+    for k in keys:
+        bloom.add(k)
+    assert all(k in bloom for k in keys)
+    assert sum(os.urandom(32) in bloom for _ in range(2000)) < 200  # about 1% expected
