@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import AsyncIterator
@@ -96,6 +97,10 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = build_state(settings, api_settings)
         app.state.silktrace = state
+        # What start-up built (modules, routes, schemas) lives as long as the process: out of the
+        # collector's reach, a full collection no longer walks it while scans wait.
+        gc.collect()
+        gc.freeze()
         state.scans.start()
         worker = None
         if api_settings.outbox_interval_s > 0:
@@ -111,6 +116,7 @@ def create_app(settings: Settings | None = None, api_settings: ApiSettings | Non
             state.scans.stop()
             state.resolver.close()
             state.engine.dispose()
+            gc.unfreeze()  # an application rebuilt in the same process (tests) is collectable
 
     app = FastAPI(
         title="SilkTrace API", version="0.1.0", description=DESCRIPTION, lifespan=lifespan,

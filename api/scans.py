@@ -8,7 +8,6 @@ in-memory cache synced with the table, and reads the table only for items pushed
 from __future__ import annotations
 
 import hashlib
-import hmac
 import itertools
 import logging
 import math
@@ -29,11 +28,14 @@ log = logging.getLogger("silktrace.api.scans")
 MIN_TRAVEL_KM = 100.0  # coordinates are rounded to 0.1 degree: ignore short hops
 RECENT = 200
 SYNC_BATCH = 50_000
+COPY_SCANS = ("COPY scan (subject_id, lot_id, scanned_at, client_hash, lat, lon, signature_state, "
+              "warning) FROM STDIN")
 
 
 def client_hash(secret: bytes, host: str, user_agent: str) -> str:
-    """A keyed hash of the client: the same client is recognised, its address is not kept."""
-    return hmac.new(secret, f"{host}|{user_agent}".encode(), hashlib.sha256).hexdigest()[:16]
+    """A keyed hash of the client: the same client is recognised, its address is not kept
+    (keyed BLAKE2b, a MAC in one call)."""
+    return hashlib.blake2b(f"{host}|{user_agent}".encode(), key=secret[:64], digest_size=8).hexdigest()
 
 
 def coarse(value: float | None) -> float | None:
@@ -109,8 +111,10 @@ class ScanLog:
         self.cache_items = max(cache_items, 1)
         self._buffer: list[dict[str, Any]] = []
         self._pending: dict[str, list[dict[str, Any]]] = {}
-        # subject id -> its latest scans, newest first; complete for every item it holds
-        self._recent: OrderedDict[bytes, list[ScanTuple]] = OrderedDict()
+        # subject id -> its latest scans, newest first; complete for every item it holds. Tuples
+        # of atomic values, which the garbage collector stops tracking: a full collection does
+        # not walk a cache of this size on every pass.
+        self._recent: OrderedDict[bytes, tuple[ScanTuple, ...]] = OrderedDict()
         self._evicted = Bloom()  # items whose scans may be in the table but not in `_recent`
         self._last_id = 0
         self._warm = threading.Event()
@@ -169,12 +173,10 @@ class ScanLog:
         rows = self._recent.get(key)
         if rows is not None:
             if scan not in rows:  # this worker's own scans come back from the table
-                rows.append(scan)
-                rows.sort(key=lambda r: -r[0])
-                del rows[RECENT:]
+                self._recent[key] = tuple(sorted((*rows, scan), key=lambda r: -r[0])[:RECENT])
             self._recent.move_to_end(key)
         elif create and key not in self._evicted:
-            self._recent[key] = [scan]
+            self._recent[key] = (scan,)
             self._trim()
         # else: the table holds its history; the next read of the item loads the whole list
 
@@ -212,18 +214,23 @@ class ScanLog:
                 log.warning("scan log flush failed: %s", exc)
 
     def flush(self) -> int:
-        """Write the buffered scans in one transaction (the driver's executemany)."""
+        """Write the buffered scans in one transaction (COPY on PostgreSQL, executemany on
+        SQLite: a statement per row would cost the database more than the scan itself)."""
         with self._lock:
             batch, self._buffer = self._buffer, []
         if not batch:
             return 0
+        rows = [(b["subject_id"], b["lot_id"], b["scanned_at"], b["client_hash"], b["lat"], b["lon"],
+                 b["signature_state"], b["warning"]) for b in batch]
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
-            cur.executemany(self._insert, [
-                (b["subject_id"], b["lot_id"], b["scanned_at"], b["client_hash"], b["lat"], b["lon"],
-                 b["signature_state"], b["warning"]) for b in batch
-            ])
+            if self.engine.dialect.name == "postgresql":
+                with cur.copy(COPY_SCANS) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cur.executemany(self._insert, rows)
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -276,7 +283,7 @@ class ScanLog:
             rows = sorted(set(rows) | set(pending), key=lambda r: -r[0])[:RECENT]
             if stored is None and self._last_id == synced and key not in self._recent:
                 # complete as of this read, and no sync ran meanwhile that could have skipped it
-                self._recent[key] = list(rows)
+                self._recent[key] = tuple(rows)
                 self._trim()
         return rows
 

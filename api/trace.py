@@ -68,6 +68,12 @@ def keccak256(data: bytes) -> bytes:
     return bytes(sha3.keccak_256(data).digest())
 
 
+@lru_cache(maxsize=4096)
+def subject_hex(path: str) -> str:
+    """The subject id of a canonical path as 0x-hex (lots and products recur: cached)."""
+    return "0x" + keccak256(path.encode()).hex()
+
+
 def dumps(trace: dict[str, Any]) -> bytes:
     """The trace as JSON; a lot's shared steps are spliced in already serialised."""
     shared = trace.get(SHARED_STEPS)
@@ -562,7 +568,7 @@ class Resolver:
             return out
         lot_path = link.lot_path
         assert lot_path is not None
-        lot_id = "0x" + keccak256(lot_path.encode()).hex()
+        lot_id = subject_hex(lot_path)
         ctx = self.lot_context(conn, link.gtin, link.lot or "", lot_id)
         out["product"], out["lot_info"] = ctx.product, ctx.lot_info
         if link.kind == "lot":
