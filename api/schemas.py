@@ -618,4 +618,7 @@ class StepOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     chain: str
-    mirror_block: int | None = None
+    database: str = "ok"
+    mirror_block: int | None = Field(
+        default=None, description="last block the indexer has mirrored; null before the first"
+    )

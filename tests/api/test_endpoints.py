@@ -29,7 +29,10 @@ def sid(path: str) -> str:
 
 def test_health_and_steps(api_env: ApiEnv) -> None:
     h = api_env.client.get("/health").json()
-    assert h["status"] == "ok" and h["chain"] == "ok"
+    assert h["status"] == "ok" and h["chain"] == "ok" and h["database"] == "ok"
+    api_env.index()  # also forgets the resolver's reading of the mirror
+    assert api_env.state.w3 is not None
+    assert api_env.client.get("/health").json()["mirror_block"] == api_env.state.w3.eth.block_number
     steps = {s["name"]: s for s in api_env.client.get("/steps").json()}
     assert steps["customs_release"]["authority"] and steps["consumer_receipt"]["ends_custody"]
     assert err(api_env.client.get("/nope"), 404) == "not_found"
