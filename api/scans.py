@@ -220,17 +220,17 @@ class ScanLog:
             batch, self._buffer = self._buffer, []
         if not batch:
             return 0
-        rows = [(b["subject_id"], b["lot_id"], b["scanned_at"], b["client_hash"], b["lat"], b["lon"],
-                 b["signature_state"], b["warning"]) for b in batch]
+        values = [(b["subject_id"], b["lot_id"], b["scanned_at"], b["client_hash"], b["lat"], b["lon"],
+                   b["signature_state"], b["warning"]) for b in batch]
         raw = self.engine.raw_connection()
         try:
             cur = raw.cursor()
             if self.engine.dialect.name == "postgresql":
                 with cur.copy(COPY_SCANS) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                    for value in values:
+                        copy.write_row(value)
             else:
-                cur.executemany(self._insert, rows)
+                cur.executemany(self._insert, values)
             raw.commit()
         except BaseException:
             raw.rollback()
