@@ -12,7 +12,7 @@ import orjson
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import StateDep
 from api.errors import ApiError
@@ -169,7 +169,7 @@ async def answer(
     wants = _wants(request, fmt)
     if wants == "linkset":
         return _json(linkset(state, link), "application/linkset+json")
-    trace = resolve(state, request, link, lat, lon)
+    trace = resolve(state, request, link, lat, lon, log_scan=request.method == "GET")
     if wants == "json":
         return _json(trace)
     return html_page(state, request, trace, _lang(request, lang))
@@ -291,7 +291,8 @@ async def resolve_product(request: Request) -> Response:
 class DigitalLinkFastPath:
     """ASGI middleware that answers GET on a Digital Link (most of the traffic: every scan) with
     the same handlers as the routes above, without FastAPI's router and dependency machinery,
-    which cost a scan more than the resolution itself. Anything else, and HEAD, goes on to the app.
+    which cost a scan more than the resolution itself. HEAD is answered too (link checkers and
+    resolver conformance tools use it), without logging a scan. Anything else goes on to the app.
 
     Errors are turned into responses by the application's own exception handlers, so a scan fails
     exactly as it would through the route; an unexpected one reaches the outer error middleware.
@@ -308,7 +309,8 @@ class DigitalLinkFastPath:
         self.handlers = handlers  # the FastAPI application's exception handlers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "GET" and scope.get("root_path", "") == "":
+        if (scope["type"] == "http" and scope["method"] in ("GET", "HEAD")
+                and scope.get("root_path", "") == ""):
             path = scope["path"]
             for pattern, names, endpoint in self._ROUTES:
                 m = pattern.fullmatch(path)
@@ -322,7 +324,7 @@ class DigitalLinkFastPath:
                         if handler is None:
                             raise
                         response = await handler(request, exc)
-                    await response(scope, receive, send)
+                    await response(scope, receive, send if scope["method"] == "GET" else _no_body(send))
                     return
         await self.app(scope, receive, send)
 
@@ -334,6 +336,17 @@ class DigitalLinkFastPath:
             if handler is not None:
                 return handler
         return None
+
+
+def _no_body(send: Send) -> Send:
+    """The response's headers (Content-Length included) without its body, for HEAD."""
+
+    async def head(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head
 
 
 @router.get("/trace/01/{gtin}/10/{lot}/21/{serial}", response_model=TraceResponse)

@@ -214,3 +214,42 @@ def test_bloom_filter_has_no_false_negatives() -> None:
         bloom.add(k)
     assert all(k in bloom for k in keys)
     assert sum(os.urandom(32) in bloom for _ in range(2000)) < 200  # about 1% expected
+
+
+def test_digital_link_fast_path_fails_as_the_routes_do(db_url: str, tmp_path: Path) -> None:
+    """Scans skip FastAPI's router; errors still leave through the application's handlers, and
+    what the fast path does not take (HEAD, other paths) reaches the routes."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.exc import OperationalError
+
+    from api.main import create_app
+    from tests.api.conftest import api_settings
+    from tests.conftest import free_port, make_settings
+
+    settings = make_settings(tmp_path, f"http://127.0.0.1:{free_port()}", database_url=db_url)
+    app = create_app(settings, api_settings())
+    item = "/01/09312345000012/10/L1/21/S1"
+    with TestClient(app, raise_server_exceptions=False) as client:
+        bad = client.get("/01/09312345000013/10/L1/21/S1?format=json")
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_check_digit"
+        same = client.get("/trace/01/09312345000013/10/L1/21/S1")  # an ordinary route
+        assert same.status_code == 422 and same.json()["error"]["code"] == "invalid_check_digit"
+        assert client.get(item + "?lat=91").json()["error"]["code"] == "validation_error"
+        head, get = client.head(item), client.get(item)
+        assert head.status_code == get.status_code == 200 and head.content == b""
+        assert head.headers["content-type"] == get.headers["content-type"]
+        assert client.head("/health").status_code == 405  # not the fast path's: the routes answer
+        assert client.get(item + "?format=json").json()["status"]["registered"] is False
+
+        resolver = app.state.silktrace.resolver
+
+        def down(*_: object) -> None:
+            raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+        def broken(*_: object) -> None:
+            raise RuntimeError("a bug")
+
+        for fault, status, code in ((down, 503, "database_unavailable"), (broken, 500, "internal_error")):
+            resolver.trace = fault
+            r = client.get(item + "?format=json")
+            assert r.status_code == status and r.json()["error"]["code"] == code, r.text
