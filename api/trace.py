@@ -473,19 +473,6 @@ class Resolver:
             self._trees[lot_id] = tree
         return tree
 
-    def proof(self, lot_id: str, item_id: str) -> list[bytes] | None:
-        tree = self._trees.get(lot_id)
-        if tree is None:
-            path = self.state.settings.data_dir / "manifests" / f"{lot_id}.tree"
-            if not path.exists():
-                return None
-            tree = TreeFile(path)
-            if len(self._trees) > 256:
-                self._trees.clear()
-            self._trees[lot_id] = tree
-        result: list[bytes] | None = tree.proof(bytes.fromhex(item_id[2:]))
-        return result
-
     # ------------------------------------------------------------------ signature
     def signature(self, conn: Connection, names: Names, link: gs1.DigitalLink, issuer: int | None,
                   path: str | None = None) -> dict[str, Any]:
