@@ -28,6 +28,8 @@ log = logging.getLogger("silktrace.api.scans")
 MIN_TRAVEL_KM = 100.0  # coordinates are rounded to 0.1 degree: ignore short hops
 RECENT = 200
 SYNC_BATCH = 50_000
+INSERT_SCANS = ("INSERT INTO scan (subject_id, lot_id, scanned_at, client_hash, lat, lon, "
+                "signature_state, warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")  # SQLite
 COPY_SCANS = ("COPY scan (subject_id, lot_id, scanned_at, client_hash, lat, lon, signature_state, "
               "warning) FROM STDIN")
 
@@ -123,12 +125,6 @@ class ScanLog:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lot_avg = TTLCache(30.0, 10_000)
-        self._insert = (
-            "INSERT INTO scan (subject_id, lot_id, scanned_at, client_hash, lat, lon, signature_state, "
-            "warning) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        if engine.dialect.paramstyle != "qmark":
-            self._insert = self._insert.replace("?", "%s")
 
     def start(self) -> None:
         """Start the writer thread; it first reads the stored scans (until then, an item not
@@ -230,7 +226,7 @@ class ScanLog:
                     for value in values:
                         copy.write_row(value)
             else:
-                cur.executemany(self._insert, values)
+                cur.executemany(INSERT_SCANS, values)
             raw.commit()
         except BaseException:
             raw.rollback()
@@ -258,9 +254,7 @@ class ScanLog:
                         (row["scanned_at"], row["lat"], row["lon"], row["client_hash"]),
                         create=self.warm)
 
-    def recent(
-        self, conn: Connection, subject_id: str, stored: list[ScanTuple] | None = None,
-    ) -> list[ScanTuple]:
+    def recent(self, conn: Connection, subject_id: str) -> list[ScanTuple]:
         """(time, lat, lon, client) of the item's latest scans, newest first."""
         key = bytes.fromhex(subject_id[2:])
         with self._lock:
@@ -268,10 +262,10 @@ class ScanLog:
             if cached is not None:
                 self._recent.move_to_end(key)
                 return list(cached)
-            if stored is None and key not in self._evicted and self.warm:
+            if key not in self._evicted and self.warm:
                 return []  # never scanned, here or (as of the last sync) by another worker
             synced = self._last_id
-        rows = stored if stored is not None else [
+        rows = [
             (r[0], r[1], r[2], r[3]) for r in fetch_all(
                 conn, "SELECT scanned_at, lat, lon, client_hash FROM scan WHERE subject_id = ? "
                 "ORDER BY scanned_at DESC LIMIT ?", (subject_id, RECENT),
@@ -281,7 +275,7 @@ class ScanLog:
             pending = [(b["scanned_at"], b["lat"], b["lon"], b["client_hash"])
                        for b in self._pending.get(subject_id, ())]
             rows = sorted(set(rows) | set(pending), key=lambda r: -r[0])[:RECENT]
-            if stored is None and self._last_id == synced and key not in self._recent:
+            if self._last_id == synced and key not in self._recent:
                 # complete as of this read, and no sync ran meanwhile that could have skipped it
                 self._recent[key] = tuple(rows)
                 self._trim()
@@ -302,10 +296,9 @@ class ScanLog:
     def check(
         self, conn: Connection, subject_id: str, lot_id: str | None, now: float,
         lat: float | None, lon: float | None, client: str, delivered_at: float | None,
-        stored: list[tuple[float, float | None, float | None, str]] | None = None,
     ) -> CloneVerdict:
-        """The clone heuristics over the recent scans plus this one (`stored`: already read)."""
-        scans = [(now, lat, lon, client), *self.recent(conn, subject_id, stored)]
+        """The clone heuristics over the recent scans plus this one."""
+        scans = [(now, lat, lon, client), *self.recent(conn, subject_id)]
         verdict = CloneVerdict()
         if delivered_at is not None:
             after = {c for t, _, _, c in scans if t >= delivered_at}

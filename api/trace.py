@@ -52,14 +52,9 @@ SUBJECT_COLS = ("subject_id, kind, holder_id, pending_receiver_id, disposition, 
                 "parent_id, lot_id, items_root, item_count, manifest_hash")
 CONSUMER_RECEIPT = 36
 SHARED_STEPS = "_steps_json"  # key of the pre-serialised steps (never sent as such)
-RECENT = "_recent_scans"  # key of the item's recent scans (never sent)
-RECENT_SCANS = 200
 ITEM_SQL = (
-    "SELECT 0, m.lot_id, s.subject_id, NULL, NULL, NULL, NULL FROM manifest_item m "
-    "LEFT JOIN subject s ON s.chain_id = ? AND s.subject_id = m.item_id WHERE m.item_id = ? "
-    "UNION ALL SELECT 1, NULL, NULL, r.scanned_at, r.lat, r.lon, r.client_hash FROM "
-    "(SELECT scanned_at, lat, lon, client_hash FROM scan WHERE subject_id = ? "
-    "ORDER BY scanned_at DESC LIMIT ?) r"
+    "SELECT m.lot_id, s.subject_id FROM manifest_item m "
+    "LEFT JOIN subject s ON s.chain_id = ? AND s.subject_id = m.item_id WHERE m.item_id = ?"
 )
 
 
@@ -78,8 +73,8 @@ def dumps(trace: dict[str, Any]) -> bytes:
     """The trace as JSON; a lot's shared steps are spliced in already serialised."""
     shared = trace.get(SHARED_STEPS)
     if shared is None:
-        return orjson.dumps({k: v for k, v in trace.items() if k != RECENT})
-    body = {k: v for k, v in trace.items() if k not in ("steps", SHARED_STEPS, RECENT)}
+        return orjson.dumps(trace)
+    body = {k: v for k, v in trace.items() if k not in ("steps", SHARED_STEPS)}
     return orjson.dumps(body)[:-1] + b',"steps":' + shared + b"}"
 
 
@@ -579,10 +574,9 @@ class Resolver:
             item_row = None
             in_tree: bool | None = member
         else:
-            # One indexed lookup, with the item's recent scans in the same round trip.
-            rows = fetch_all(conn, ITEM_SQL, (self.chain_id, item_id, item_id, RECENT_SCANS))
-            hit = next((r for r in rows if r[0] == 0), None)
-            out[RECENT] = [(r[3], r[4], r[5], r[6]) for r in rows if r[0] == 1]
+            # One indexed lookup (the item's recent scans come from the scan log).
+            rows = fetch_all(conn, ITEM_SQL, (self.chain_id, item_id))
+            hit = rows[0] if rows else None
             member = hit is not None
             item_row = self.subject_row(conn, item_id) if hit is None or hit[1] is not None else None
             in_tree = None

@@ -20,7 +20,7 @@ from api.routes.common import PUBLIC_ERRORS
 from api.scans import client_hash, coarse
 from api.schemas import CertificationInfo, Linkset, RecallStatus, TraceResponse
 from api.state import AppState
-from api.trace import RECENT, dumps
+from api.trace import dumps
 from silktrace import gs1
 from silktrace.errors import GS1Error
 
@@ -111,9 +111,8 @@ def resolve(state: AppState, request: Request, link: gs1.DigitalLink, lat: float
                 if times:
                     delivered_at = time.mktime(time.strptime(times[-1], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
             lot_id = (trace.get("lot_info") or {}).get("lot_id")
-            stored = trace.pop(RECENT, None)
             verdict = state.scans.check(conn, trace["subject_id"], lot_id, now, lat, lon, client,
-                                        delivered_at, stored)
+                                        delivered_at)
             trace["status"]["clone_warning"] = verdict.as_dict()
             state.scans.record({
                 "subject_id": trace["subject_id"], "lot_id": lot_id, "scanned_at": now,
